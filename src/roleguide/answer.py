@@ -1,0 +1,303 @@
+"""Stage 6, answer: pick the sentences that answer the question and cite each one.
+
+The extractive answerer quotes; it never writes a claim of its own. The lead sentence
+answers directly (for "who…?" questions it names the role the quoted sentence is about),
+then up to two supporting sentences follow. Every quote is a verbatim span of its
+source file. When no sentence is close enough to the question, it abstains and shows
+the nearest passages as related reading instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import ChunkRecord, VectorIndex
+from .lexical import tokenize
+from .models import Answer, Citation
+from .query import is_comparison, is_who_question
+from .retrieval import Hit
+from .roles import RoleCatalog
+
+__all__ = ["ExtractiveAnswerer", "Scored"]
+
+MAX_QUOTE_WORDS = 60
+MAX_SENTENCES = 3
+_BOTH = re.compile(r"\bboth\s+(roles|positions|jobs|of them|managers)\b|^both\b", re.I)
+_REFERS_BACK = re.compile(r"(they|their|them|this role|this position|he|she|his|her)\b", re.I)
+_NEGATION = re.compile(r"\b(not|never|no longer|n't)\b|n't\b", re.I)
+_GENERIC_TOKENS = frozenset(tokenize(["role roles job jobs manager managers position"])[0])
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate sentence: where it is, what it is about and how well it answers."""
+
+    chunk: ChunkRecord
+    rank: int
+    position: int
+    start: int
+    end: int
+    subject: tuple[str, ...]
+    score: float
+    dense: float
+    overlap: float
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
+
+
+@dataclass(frozen=True)
+class _ChunkInfo:
+    spans: tuple[tuple[int, int], ...]
+    subjects: tuple[tuple[str, ...], ...]
+    tokens: tuple[frozenset[str], ...]
+    section: frozenset[str]
+    negated: tuple[bool, ...]
+    pairs: tuple[frozenset[tuple[str, str]], ...]
+
+
+def _pairs(tokens: list[str]) -> frozenset[tuple[str, str]]:
+    """Adjacent content-word pairs: matching phrases rank above scattered words."""
+    return frozenset(zip(tokens, tokens[1:], strict=False))
+
+
+def _quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
+    """The sentence's span without a leading facet label ("Budget Control: ")."""
+    start, end = chunk.sentences[position]
+    sentence = chunk.sentence_text(position)
+    if position == 0 and chunk.kind == "facet" and sentence.startswith(chunk.section + ":"):
+        label = len(chunk.section) + 1
+        while label < len(sentence) and sentence[label].isspace():
+            label += 1
+        if label < len(sentence):
+            start += label
+    words = list(re.finditer(r"\S+", chunk.text[start - chunk.start : end - chunk.start]))
+    if len(words) > MAX_QUOTE_WORDS:
+        end = start + words[MAX_QUOTE_WORDS - 1].end()
+    return start, end
+
+
+class ExtractiveAnswerer:
+    """Turns retrieved chunks into a cited ``Answer`` by quoting their best sentences."""
+
+    def __init__(
+        self,
+        index: VectorIndex,
+        catalog: RoleCatalog,
+        min_support: float,
+        source_roles: dict[str, list[str]],
+    ) -> None:
+        self.index = index
+        self.catalog = catalog
+        self.min_support = min_support
+        self.source_roles = source_roles
+        self._info: dict[str, _ChunkInfo] = {}
+
+    # -- sentence scoring ---------------------------------------------------------------
+    def _analyse(self, chunk: ChunkRecord) -> _ChunkInfo:
+        """Quote spans, subjects and tokens of a chunk's sentences (cached: ids are immutable)."""
+        info = self._info.get(chunk.id)
+        if info is not None:
+            return info
+        spans, subjects, tokens, pairs = [], [], [], []
+        current: tuple[str, ...] = ()
+        for i in range(len(chunk.sentences)):
+            a, b = _quote_span(chunk, i)
+            sentence = chunk.text[a - chunk.start : b - chunk.start]
+            mentions = self.catalog.mentions(sentence)
+            if mentions:
+                current = (mentions[0].role,)
+            elif _BOTH.search(sentence):
+                current = tuple(self.source_roles.get(chunk.source, ()))
+            elif not _REFERS_BACK.match(sentence):
+                current = ()
+            words = tokenize([sentence])[0]
+            label = tokenize([chunk.section])[0] if chunk.kind == "facet" else []
+            spans.append((a, b))
+            subjects.append(current)
+            tokens.append(frozenset(words))
+            pairs.append(_pairs(label + words))
+        section = frozenset(tokenize([chunk.section])[0]) if chunk.kind == "facet" else frozenset()
+        negated = tuple(
+            bool(_NEGATION.search(chunk.text[a - chunk.start : b - chunk.start])) for a, b in spans
+        )
+        info = _ChunkInfo(
+            tuple(spans), tuple(subjects), tuple(tokens), section, negated, tuple(pairs)
+        )
+        if len(self._info) > 50_000:
+            self._info.clear()
+        self._info[chunk.id] = info
+        return info
+
+    def topic_tokens(self, query: str) -> set[str]:
+        """The query's content words, without role names and question words."""
+        for m in reversed(self.catalog.mentions(query)):
+            query = query[: m.start] + " " + query[m.end :]
+        return set(tokenize([query])[0]) - _GENERIC_TOKENS
+
+    def score(self, query: str, query_vector: list[float], hits: list[Hit]) -> list[Scored]:
+        """Every sentence of the retrieved chunks, best first."""
+        vectors = self.index.sentence_vectors([h.chunk for h in hits])
+        q = np.asarray(query_vector, dtype=np.float32)
+        topic = self.topic_tokens(query)
+        pairs = _pairs(tokenize([query])[0])
+        named = set(self.catalog.roles_in(query))
+        who = is_who_question(query)
+        comparison = is_comparison(query) or len(named) > 1
+        out: list[Scored] = []
+        for rank, hit in enumerate(hits):
+            chunk = hit.chunk
+            info = self._analyse(chunk)
+            dense = vectors[chunk.id] @ q
+            for i, (start, end) in enumerate(info.spans):
+                words = info.tokens[i]
+                overlap = (
+                    (len(topic & words) + 0.5 * len(topic & (info.section - words))) / len(topic)
+                    if topic
+                    else 0.0
+                )
+                phrase = len(pairs & info.pairs[i]) / len(pairs) if pairs else 0.0
+                value = (
+                    0.8 * float(dense[i])
+                    + 0.2 * overlap
+                    + 0.1 * phrase
+                    + 0.03 * (1 - rank / len(hits))
+                )
+                subject = info.subjects[i]
+                if named and not who and subject:
+                    if named & set(subject):
+                        value += 0.08
+                    elif not comparison:
+                        value -= 0.10
+                if who and subject:
+                    value += 0.04
+                    if info.negated[i]:
+                        value -= 0.08  # "… do not typically oversee X" does not answer "who does X"
+                out.append(
+                    Scored(chunk, rank, i, start, end, subject, value, float(dense[i]), overlap)
+                )
+        out.sort(key=lambda s: -s.score)
+        return out
+
+    def supports(self, query: str, best: Scored) -> bool:
+        """Whether the best sentence is evidence enough to answer (else: abstain).
+
+        Calibrated on evals/questions.yaml: the sentence must score ``min_support``, and
+        when the question has content words beyond role names, the sentence must share
+        one of them unless it is a very close paraphrase (cosine >= 0.75).
+        """
+        if best.score < self.min_support:
+            return False
+        return not (self.topic_tokens(query) and best.overlap == 0 and best.dense < 0.75)
+
+    # -- composing ----------------------------------------------------------------------
+    def _citation(self, number: int, s: Scored) -> Citation:
+        return Citation(
+            number=number,
+            source=s.chunk.source,
+            title=s.chunk.title,
+            section=s.chunk.section,
+            quote=s.text,
+            start=s.start,
+            end=s.end,
+            score=round(min(1.0, max(0.0, s.score)), 4),
+            chunk_id=s.chunk.id,
+            passage=s.chunk.text,
+            passage_start=s.chunk.start,
+        )
+
+    def _related(self, scored: list[Scored], n: int = 3) -> tuple[Citation, ...]:
+        seen: set[str] = set()
+        picks = []
+        for s in scored:
+            if s.chunk.id not in seen:
+                seen.add(s.chunk.id)
+                picks.append(s)
+            if len(picks) == n:
+                break
+        return tuple(self._citation(i, s) for i, s in enumerate(picks, start=1))
+
+    def abstain(self, question: str, query: str, scored: list[Scored], reason: str) -> Answer:
+        text = f"The articles don't cover this. {reason}".strip()
+        return Answer(
+            question=question,
+            query=query,
+            text=text,
+            abstained=True,
+            related=self._related(scored),
+        )
+
+    def _supporting(self, lead: Scored, scored: list[Scored], contrast: bool) -> list[Scored]:
+        picks: list[Scored] = []
+        floor = max(self.min_support - 0.05, lead.score - 0.15)
+        if contrast:
+            for s in scored:
+                same_chunk = s.chunk.id == lead.chunk.id and s.position != lead.position
+                if same_chunk and s.subject and s.subject != lead.subject:
+                    if s.score >= self.min_support - 0.15:
+                        picks.append(s)
+                    break
+        for s in scored:
+            if len(picks) >= MAX_SENTENCES - 1:
+                break
+            taken = [lead, *picks]
+            if s.score < floor or any(s.text == t.text for t in taken):
+                continue
+            if any(s.chunk.id == t.chunk.id and s.position == t.position for t in taken):
+                continue
+            picks.append(s)
+        return picks
+
+    def compose(
+        self, question: str, query: str, query_vector: list[float], hits: list[Hit]
+    ) -> Answer:
+        """The answer for ``query`` from ``hits`` (already retrieved)."""
+        unknown = self.catalog.unknown_roles(query)
+        named = self.catalog.roles_in(query)
+        scored = self.score(query, query_vector, hits) if hits else []
+        covered = ", ".join(self.catalog.roles) or "the roles in the corpus"
+        if unknown and not named:
+            return self.abstain(
+                question,
+                query,
+                scored,
+                f"They compare {covered}; they say nothing about the {unknown[0]} role.",
+            )
+        who = is_who_question(query)
+        comparison = is_comparison(query) or len(named) > 1
+        candidates = scored
+        if len(named) == 1 and not who and not comparison:
+            candidates = [s for s in scored if not s.subject or named[0] in s.subject]
+        if not candidates or not self.supports(query, candidates[0]):
+            detail = ""
+            if len(named) == 1 and scored and self.supports(query, scored[0]):
+                detail = f"They don't say this about the {named[0]}."
+            return self.abstain(question, query, scored, detail)
+        lead = candidates[0]
+        if who and not lead.subject:
+            with_role = [s for s in candidates if s.subject and s.score >= lead.score - 0.05]
+            lead = with_role[0] if with_role else lead
+        picks = [lead, *self._supporting(lead, candidates, who or comparison)]
+        citations = [self._citation(n, s) for n, s in enumerate(picks, start=1)]
+        lead_role = None
+        parts = []
+        for n, s in enumerate(picks, start=1):
+            quote = f"“{s.text}{'…' if s.end < s.chunk.sentences[s.position][1] else ''}” [{n}]"
+            if n == 1 and who and s.subject and not set(s.subject) & set(named):
+                lead_role = " and ".join(s.subject)
+                names = " and the ".join(s.subject)
+                quote = f"{'Both the' if len(s.subject) > 1 else 'The'} {names} — {quote}"
+            elif n == 1 and s.subject:
+                lead_role = s.subject[0]
+            parts.append(quote)
+        return Answer(
+            question=question,
+            query=query,
+            text=" ".join(parts),
+            citations=tuple(citations),
+            lead_role=lead_role,
+        )

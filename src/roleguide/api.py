@@ -1,0 +1,171 @@
+"""The one public façade: ``RoleGuide``. The CLI, the web app and the evals all call it.
+
+>>> from roleguide import RoleGuide
+>>> guide = RoleGuide()                                   # doctest: +SKIP
+>>> answer = guide.ask("Who handles customs compliance?")  # doctest: +SKIP
+>>> answer.citations[0].section                            # doctest: +SKIP
+'Regulatory Compliance'
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from .answer import ExtractiveAnswerer
+from .config import Settings, resolve_settings
+from .conversation import Message, resolve_followup
+from .corpus import corpus_files
+from .errors import IndexLockedError, InvalidQuestionError
+from .index import IngestReport, Progress, VectorIndex, corpus_signature, ingest
+from .models import Answer
+from .query import clean_question, expand_intent
+from .retrieval import HybridRetriever, RetrieverMode
+from .roles import RoleCatalog, load_aliases
+
+__all__ = ["RoleGuide"]
+
+log = logging.getLogger("roleguide")
+
+
+def _check_history(history: Sequence[Message] | None) -> list[Message]:
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise InvalidQuestionError("history must be a list of {'role', 'content'} messages")
+    out = []
+    for i, message in enumerate(history):
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            raise InvalidQuestionError(
+                f"history[{i}] must be a dict with role 'user' or 'assistant' and a content string"
+            )
+        content = message.get("content")
+        out.append(
+            {"role": message["role"], "content": content if isinstance(content, str) else ""}
+        )
+    return out
+
+
+class RoleGuide:
+    """Ask questions about operations, logistics and procurement roles; get cited answers.
+
+    Builds (or brings up to date) the index on first use. Arguments override the
+    ``ROLEGUIDE_*`` environment variables, which override the defaults.
+
+    Args:
+        corpus_dir: folder of articles (default ``corpus/``, env ``ROLEGUIDE_CORPUS``).
+        home: data directory for the index (default ``.roleguide/``, env ``ROLEGUIDE_HOME``).
+        embeddings: a LangChain ``Embeddings``; default the bundled all-MiniLM-L6-v2.
+        auto_ingest: build or refresh the index when it is missing or the corpus changed.
+    """
+
+    def __init__(
+        self,
+        corpus_dir: str | Path | None = None,
+        home: str | Path | None = None,
+        *,
+        embeddings: Embeddings | None = None,
+        top_k: int | None = None,
+        min_support: float | None = None,
+        retriever: RetrieverMode = "hybrid",
+        auto_ingest: bool = True,
+    ) -> None:
+        self.settings: Settings = resolve_settings(
+            corpus_dir=corpus_dir, home=home, top_k=top_k, min_support=min_support
+        )
+        if embeddings is None:
+            from .embeddings import load_embeddings
+
+            embeddings = load_embeddings()
+        self.index = VectorIndex(self.settings.home, embeddings, self.settings.collection)
+        self._mode: RetrieverMode = retriever
+        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.manifest: dict = {}
+        self.last_ingest: IngestReport | None = None
+        self.refresh(auto_ingest=auto_ingest)
+
+    # -- index lifecycle ---------------------------------------------------------------
+    def is_stale(self) -> bool:
+        """True when the corpus folder differs from what the index was built from."""
+        manifest = self.index.manifest()
+        if manifest is None:
+            return True
+        return manifest.get("signature") != corpus_signature(corpus_files(self.settings.corpus_dir))
+
+    def refresh(self, *, auto_ingest: bool = True) -> None:
+        """Open the index, ingesting first when it is missing or stale (and allowed to)."""
+        if auto_ingest and self.is_stale():
+            try:
+                self.ingest()
+            except IndexLockedError:
+                if self.index.manifest() is None:
+                    raise
+                log.warning("another process is updating the index; using the current one")
+        self.manifest = self.index.open()
+        source_roles = {s: list(r) for s, r in self.manifest.get("roles", {}).items()}
+        roles = [r for rs in source_roles.values() for r in rs]
+        self.catalog = RoleCatalog(roles, load_aliases(self.settings.corpus_dir))
+        self.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=self._mode)
+        self.answerer = ExtractiveAnswerer(
+            self.index, self.catalog, self.settings.min_support, source_roles
+        )
+
+    def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        """Bring the index in line with the corpus folder; returns what changed."""
+        report = ingest(self.index, self.settings.corpus_dir, rebuild=rebuild, progress=progress)
+        self.last_ingest = report
+        if self.manifest:
+            self.refresh(auto_ingest=False)
+        return report
+
+    # -- asking ------------------------------------------------------------------------
+    def _query_vector(self, query: str) -> list[float]:
+        with self._lock:
+            cached = self._query_vectors.get(query)
+            if cached is not None:
+                self._query_vectors.move_to_end(query)
+                return cached
+        vector = self.index.embeddings.embed_query(query)
+        with self._lock:
+            self._query_vectors[query] = vector
+            if len(self._query_vectors) > 512:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def effective_query(self, question: str, history: Sequence[Message] | None = None) -> str:
+        """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
+        question = clean_question(question, self.settings.max_question_chars)
+        resolved = resolve_followup(question, _check_history(history), self.catalog)
+        return expand_intent(self.catalog.normalise(resolved))
+
+    def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
+        """Answer ``question``; ``history`` is the conversation so far, for follow-ups.
+
+        Raises ``InvalidQuestionError`` (a ``ValueError``) for an empty or over-long
+        question, with a message that says what to change.
+        """
+        began = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        query = self.effective_query(question, history)
+        vector = self._query_vector(query)
+        hits = self.retriever.search(query, vector)
+        answer = self.answerer.compose(question, query, vector, hits)
+        return answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+
+    # -- about the corpus --------------------------------------------------------------
+    def sources(self) -> list[dict]:
+        """The articles in the index: file, title, roles and chunk count."""
+        counts = self.index.source_stats()
+        titles = self.manifest.get("titles", {})
+        roles = self.manifest.get("roles", {})
+        return [
+            {"source": s, "title": titles.get(s, s), "roles": roles.get(s, []), "chunks": n}
+            for s, n in counts.items()
+        ]

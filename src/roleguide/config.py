@@ -1,0 +1,72 @@
+"""Settings, resolved in one place: explicit argument > ``ROLEGUIDE_*`` env var > default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+__all__ = ["DEFAULTS", "Settings", "resolve_settings"]
+
+ENV_PREFIX = "ROLEGUIDE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a RoleGuide needs to know about where things are and how it behaves.
+
+    >>> Settings(home=Path("/tmp/rg")).home
+    PosixPath('/tmp/rg')
+    """
+
+    corpus_dir: Path = Path("corpus")
+    home: Path = Path(".roleguide")
+    top_k: int = 5
+    """How many passages the answerer reads and the retriever returns."""
+    max_question_chars: int = 2000
+    """Longer questions are refused with a message (never silently truncated)."""
+    min_support: float = 0.40
+    """Below this evidence score the answer abstains; calibrated on evals/questions.yaml."""
+    collection: str = "roleguide"
+
+
+DEFAULTS = Settings()
+
+_ENV_NAMES = {
+    "corpus_dir": "CORPUS",
+    "home": "HOME",
+    "top_k": "TOP_K",
+    "max_question_chars": "MAX_QUESTION_CHARS",
+    "min_support": "MIN_SUPPORT",
+    "collection": "COLLECTION",
+}
+
+
+def _coerce(name: str, raw: object) -> object:
+    kind = type(getattr(DEFAULTS, name))
+    try:
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        return kind(raw)
+    except (TypeError, ValueError) as e:
+        env = ENV_PREFIX + _ENV_NAMES[name]
+        raise ValueError(f"{name} (or {env}) must be a {kind.__name__}, got {raw!r}") from e
+
+
+def resolve_settings(**overrides: object) -> Settings:
+    """Build Settings from keyword overrides (None means "not given"), then env vars, then defaults.
+
+    >>> resolve_settings(top_k=3).top_k
+    3
+    """
+    unknown = set(overrides) - {f.name for f in fields(Settings)}
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        given = overrides.get(f.name)
+        if given is None:
+            given = os.environ.get(ENV_PREFIX + _ENV_NAMES[f.name]) or None
+        if given is not None:
+            values[f.name] = _coerce(f.name, given)
+    return replace(DEFAULTS, **values)

@@ -1,0 +1,305 @@
+"""Stage 1, corpus: read the article files (Markdown, text, HTML) into ``SourceDocument``s.
+
+Decoding falls back from UTF-8 to detected encodings; binary, empty or oversized files
+are skipped with a reason, so one bad file never stops the rest from loading.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+from .errors import CorpusError
+
+__all__ = [
+    "SUFFIXES",
+    "CorpusLoad",
+    "SkippedFile",
+    "SourceDocument",
+    "corpus_files",
+    "decode_bytes",
+    "load_corpus",
+    "load_document",
+]
+
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+MAX_FILE_BYTES = 20 * 1024 * 1024
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One article: ``text`` is what spans refer to (the decoded file; for HTML, its visible text)."""
+
+    source: str
+    title: str
+    roles: tuple[str, ...]
+    text: str
+    body_start: int
+    digest: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    source: str
+    reason: str
+
+
+@dataclass
+class CorpusLoad:
+    documents: list[SourceDocument] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode article bytes: BOM first, then strict UTF-8, then charset detection.
+
+    Raises ``ValueError`` for data that is not text.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data.decode(codec)
+    if b"\x00" in data:
+        raise ValueError("binary data (NUL bytes)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+        if best is None:
+            raise ValueError("not text in any known encoding") from None
+        text = str(best)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(3, len(text) // 100):
+        raise ValueError("binary data (control characters)")
+    return text
+
+
+def _front_matter(text: str) -> tuple[dict, int, str | None]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, 0, None
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as e:
+        first = str(e).splitlines()[0]
+        return {}, match.end(), f"front matter is not valid YAML ({first}); read as plain text"
+    if not isinstance(meta, dict):
+        return {}, match.end(), "front matter is not a YAML mapping; ignored"
+    return meta, match.end(), None
+
+
+def _first_line(text: str, start: int) -> str:
+    for line in text[start:].splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line[:200]
+    return ""
+
+
+def _as_roles(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.split(",")]
+    if not isinstance(value, list):
+        return ()
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+class _VisibleText(HTMLParser):
+    """Collects the text a reader sees: no scripts, styles, forms, navigation or hidden elements."""
+
+    SKIP = frozenset(
+        [
+            "script",
+            "style",
+            "noscript",
+            "template",
+            "head",
+            "nav",
+            "footer",
+            "form",
+            "svg",
+            "iframe",
+            "button",
+            "select",
+            "textarea",
+            "object",
+            "canvas",
+        ]
+    )
+    BLOCK = frozenset(
+        [
+            "p",
+            "div",
+            "section",
+            "article",
+            "main",
+            "aside",
+            "header",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "li",
+            "ul",
+            "ol",
+            "table",
+            "tr",
+            "td",
+            "th",
+            "br",
+            "hr",
+            "blockquote",
+            "pre",
+            "dt",
+            "dd",
+            "figcaption",
+            "title",
+        ]
+    )
+    VOID = frozenset(
+        [
+            "area",
+            "base",
+            "br",
+            "col",
+            "embed",
+            "hr",
+            "img",
+            "input",
+            "link",
+            "meta",
+            "source",
+            "track",
+            "wbr",
+        ]
+    )
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._stack: list[tuple[str, bool]] = []
+        self._in_title = False
+
+    def _hidden(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        a = {k.lower(): (v or "") for k, v in attrs}
+        style = a.get("style", "").replace(" ", "").lower()
+        return (
+            tag in self.SKIP
+            or "hidden" in a
+            or a.get("aria-hidden", "").lower() == "true"
+            or "display:none" in style
+            or "visibility:hidden" in style
+        )
+
+    def _skipping(self) -> bool:
+        return any(hidden for _, hidden in self._stack)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "title":
+            self._in_title = True
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+        if tag not in self.VOID:
+            self._stack.append((tag, self._hidden(tag, attrs)))
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self._in_title = False
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+        if tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self._in_title:
+            self.title += data
+        elif not self._skipping():
+            self.parts.append(data)
+
+    def text(self) -> str:
+        lines = (" ".join(line.split()) for line in "".join(self.parts).splitlines())
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def _html_document(source: str, raw: str, digest: str) -> SourceDocument:
+    parser = _VisibleText()
+    parser.feed(raw)
+    parser.close()
+    text = parser.text()
+    title = " ".join(parser.title.split()) or _first_line(text, 0) or Path(source).stem
+    return SourceDocument(source, title, (), text, 0, digest)
+
+
+def load_document(path: Path, source: str) -> SourceDocument:
+    """Read one file; raises ``ValueError`` with the reason when it cannot be used."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES // 2**20} MB ({size // 2**20} MB)")
+    data = path.read_bytes()
+    if not data.strip():
+        raise ValueError("empty file")
+    digest = hashlib.sha256(data).hexdigest()
+    text = decode_bytes(data)
+    if path.suffix.lower() in (".html", ".htm"):
+        doc = _html_document(source, text, digest)
+        if not doc.text.strip():
+            raise ValueError("no visible text in the HTML page")
+        return doc
+    meta, body_start, warning = _front_matter(text)
+    if not text[body_start:].strip():
+        raise ValueError("no text after the front matter")
+    title = str(meta.get("title") or "").strip() or _first_line(text, body_start) or path.stem
+    roles = _as_roles(meta.get("roles"))
+    return SourceDocument(
+        source, title, roles, text, body_start, digest, (warning,) if warning else ()
+    )
+
+
+def corpus_files(corpus_dir: Path) -> list[tuple[Path, str]]:
+    """The article files under ``corpus_dir`` as (path, source name), sorted by name."""
+    corpus_dir = Path(corpus_dir)
+    if not corpus_dir.is_dir():
+        raise CorpusError(
+            f"corpus folder {str(corpus_dir)!r} does not exist: create it and put articles "
+            "(.md, .txt, .html) in it, or point ROLEGUIDE_CORPUS / --corpus at one"
+        )
+    found = []
+    for path in corpus_dir.rglob("*"):
+        rel = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in SUFFIXES:
+            found.append((path, rel.as_posix()))
+    return sorted(found, key=lambda item: item[1])
+
+
+def load_corpus(corpus_dir: Path, files: Iterable[tuple[Path, str]] | None = None) -> CorpusLoad:
+    """Load every article; unreadable files land in ``skipped`` with their reason."""
+    result = CorpusLoad()
+    for path, source in corpus_files(corpus_dir) if files is None else files:
+        try:
+            result.documents.append(load_document(path, source))
+        except (OSError, ValueError, UnicodeError) as e:
+            result.skipped.append(SkippedFile(source, str(e)))
+    return result

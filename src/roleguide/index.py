@@ -1,0 +1,423 @@
+"""Stage 4, index: sentence vectors and chunks in Chroma, a BM25 index beside them.
+
+Layout of the data directory (``ROLEGUIDE_HOME``, default ``./.roleguide``)::
+
+    chroma/          Chroma PersistentClient: <name>-sentences (vectors), <name>-chunks
+    bm25/            bm25s index over the chunks + ids.json, replaced atomically
+    manifest.json    model, dimension, chunker version, file digests; written last
+    write.lock       held by the one process allowed to write
+
+Every sentence is embedded once (with its section as context); a chunk's vector is the
+normalised mean of its sentences', so nothing is embedded twice. Ingest is incremental:
+unchanged chunks are neither embedded nor written, and every intermediate state is a
+valid index (new rows are added before old ones are removed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+from langchain_core.embeddings import Embeddings
+
+from .chunks import CHUNKER_VERSION, Chunk, chunk_corpus
+from .corpus import SkippedFile, corpus_files, load_corpus
+from .embeddings import embedding_model_id
+from .errors import IndexLockedError, IndexMismatchError
+from .lexical import LexicalIndex
+
+__all__ = ["ChunkRecord", "IngestReport", "VectorIndex", "corpus_signature", "ingest"]
+
+REBUILD_HINT = "run `roleguide ingest --rebuild` to build it again from the corpus"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A chunk as stored: its text and where it comes from."""
+
+    id: str
+    source: str
+    title: str
+    section: str
+    kind: str
+    text: str
+    start: int
+    end: int
+    sentences: tuple[tuple[int, int], ...]
+
+    def sentence_text(self, i: int) -> str:
+        a, b = self.sentences[i]
+        return self.text[a - self.start : b - self.start]
+
+
+@dataclass
+class IngestReport:
+    """What one ``ingest`` did; ``changed`` is false when the index was already up to date."""
+
+    files: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    sentences_embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.updated)
+
+
+def _chunk_metadata(chunk: Chunk) -> dict:
+    return {
+        "source": chunk.source,
+        "title": chunk.title,
+        "section": chunk.section,
+        "kind": chunk.kind,
+        "start": chunk.start,
+        "end": chunk.end,
+        "sentences": json.dumps(chunk.sentences),
+    }
+
+
+def _record(chunk_id: str, text: str, meta: dict) -> ChunkRecord:
+    return ChunkRecord(
+        chunk_id,
+        meta["source"],
+        meta["title"],
+        meta["section"],
+        meta["kind"],
+        text,
+        int(meta["start"]),
+        int(meta["end"]),
+        tuple(tuple(s) for s in json.loads(meta["sentences"])),
+    )
+
+
+class VectorIndex:
+    """The on-disk index: open it for reading, or ``ingest`` into it (one writer at a time)."""
+
+    def __init__(self, home: Path, embeddings: Embeddings, name: str = "roleguide") -> None:
+        self.home = Path(home)
+        self.embeddings = embeddings
+        self.name = name
+        self.model_id = embedding_model_id(embeddings)
+        self._client = None
+        self._lexical: LexicalIndex | None = None
+        self._chunk_cache: dict[str, ChunkRecord] = {}
+        self._vector_cache: dict[str, np.ndarray] = {}
+        self._dense_store = None
+
+    # -- paths and manifest -------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.home / "manifest.json"
+
+    def manifest(self) -> dict | None:
+        """The manifest of the last complete ingest, or None when there is none."""
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise IndexMismatchError(
+                f"the index manifest {self.manifest_path} is damaged ({e}); {REBUILD_HINT}"
+            ) from e
+
+    def _write_manifest(self, manifest: dict) -> None:
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+
+    def check_compatible(self, manifest: dict) -> None:
+        """Refuse an index built with another model, dimension or chunker."""
+        built = manifest.get("model")
+        if built != self.model_id:
+            raise IndexMismatchError(
+                f"the index in {self.home} was built with embedding model {built!r}, "
+                f"but this roleguide uses {self.model_id!r}; {REBUILD_HINT}"
+            )
+        if manifest.get("chunker") != CHUNKER_VERSION:
+            raise IndexMismatchError(
+                f"the index in {self.home} was built by an older chunker "
+                f"(version {manifest.get('chunker')!r}); {REBUILD_HINT}"
+            )
+
+    # -- Chroma ------------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            import chromadb
+
+            (self.home / "chroma").mkdir(parents=True, exist_ok=True)
+            try:
+                self._client = chromadb.PersistentClient(path=str(self.home / "chroma"))
+            except Exception as e:
+                raise IndexMismatchError(
+                    f"the Chroma store in {self.home / 'chroma'} cannot be opened ({e}); "
+                    f"{REBUILD_HINT}"
+                ) from e
+        return self._client
+
+    def _collection(self, kind: str):
+        return self.client.get_or_create_collection(
+            f"{self.name}-{kind}",
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"model": self.model_id, "chunker": CHUNKER_VERSION},
+            embedding_function=None,
+        )
+
+    @property
+    def sentences(self):
+        return self._collection("sentences")
+
+    @property
+    def chunks(self):
+        return self._collection("chunks")
+
+    def dense_store(self):
+        """The sentence vectors as a LangChain vector store (composes with any chain)."""
+        if self._dense_store is None:
+            from langchain_chroma import Chroma
+
+            self._dense_store = Chroma(
+                client=self.client,
+                collection_name=f"{self.name}-sentences",
+                embedding_function=self.embeddings,
+                create_collection_if_not_exists=False,
+            )
+        return self._dense_store
+
+    # -- reading -----------------------------------------------------------------------
+    def open(self) -> dict:
+        """Check the index is complete and compatible, load BM25; returns the manifest."""
+        manifest = self.manifest()
+        if manifest is None:
+            raise IndexMismatchError(f"there is no index in {self.home}; run `roleguide ingest`")
+        self.check_compatible(manifest)
+        lexical = LexicalIndex.load(self.home / "bm25")
+        count = self.chunks.count()
+        if lexical is None or len(lexical.ids) != count or count != manifest.get("chunks"):
+            raise IndexMismatchError(
+                f"the index in {self.home} is incomplete or damaged (chunks: "
+                f"{count} in Chroma, {manifest.get('chunks')} in the manifest, "
+                f"{len(lexical.ids) if lexical else 'no'} in the BM25 index); {REBUILD_HINT}"
+            )
+        self._lexical = lexical
+        return manifest
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        if self._lexical is None:
+            self.open()
+        assert self._lexical is not None
+        return self._lexical
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
+        """Chunk records by id (cached: chunks are immutable under their id)."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self._chunk_cache]
+        if missing:
+            got = self.chunks.get(ids=missing, include=["documents", "metadatas"])
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                self._chunk_cache[cid] = _record(cid, text, meta)
+        return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+
+    def sentence_vectors(self, chunks: Sequence[ChunkRecord]) -> dict[str, np.ndarray]:
+        """The stored sentence vectors of each chunk, as one matrix per chunk id."""
+        todo = [c for c in chunks if c.id not in self._vector_cache]
+        ids = [f"{c.id}:{i}" for c in todo for i in range(len(c.sentences))]
+        if ids:
+            got = self.sentences.get(ids=ids, include=["embeddings"])
+            by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+            if len(self._vector_cache) > 20_000:
+                self._vector_cache.clear()
+            for c in todo:
+                rows = [by_id.get(f"{c.id}:{i}") for i in range(len(c.sentences))]
+                if any(r is None for r in rows):
+                    raise IndexMismatchError(
+                        f"sentence vectors of {c.source} are missing; {REBUILD_HINT}"
+                    )
+                self._vector_cache[c.id] = np.asarray(rows, dtype=np.float32)
+        return {c.id: self._vector_cache[c.id] for c in chunks}
+
+    def source_stats(self) -> dict[str, int]:
+        """Chunk count per source file."""
+        got = self.chunks.get(include=["metadatas"])
+        stats: dict[str, int] = {}
+        for meta in got["metadatas"]:
+            stats[meta["source"]] = stats.get(meta["source"], 0) + 1
+        return dict(sorted(stats.items()))
+
+    # -- writing -----------------------------------------------------------------------
+    def write_lock(self) -> FileLock:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.home / "write.lock"), timeout=0)
+
+    def reset(self) -> None:
+        """Drop everything stored (used by ``--rebuild``); the caller holds the write lock."""
+        for kind in ("sentences", "chunks"):
+            try:
+                self.client.delete_collection(f"{self.name}-{kind}")
+            except Exception:
+                pass
+        shutil.rmtree(self.home / "bm25", ignore_errors=True)
+        self.manifest_path.unlink(missing_ok=True)
+        self._lexical = None
+        self._dense_store = None
+        self._chunk_cache.clear()
+        self._vector_cache.clear()
+
+
+def corpus_signature(files: Sequence[tuple[Path, str]]) -> list[list]:
+    """Cheap fingerprint of the corpus folder (names, sizes, times) to notice edits."""
+    out = []
+    for path, source in files:
+        st = path.stat()
+        out.append([source, st.st_size, st.st_mtime_ns])
+    return out
+
+
+def _batches(items: Sequence, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _embed_new(index: VectorIndex, new: list[Chunk], progress: Progress | None):
+    texts = [t for c in new for t in c.embedding_texts()]
+    vectors: list[list[float]] = []
+    for batch in _batches(texts, 256):
+        vectors.extend(index.embeddings.embed_documents(list(batch)))
+        if progress:
+            progress("embedding", len(vectors), len(texts))
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+def _write_new(index: VectorIndex, new: list[Chunk], vectors: np.ndarray) -> None:
+    limit = index.client.get_max_batch_size()
+    sentence_rows, chunk_rows, row = [], [], 0
+    for c in new:
+        n = len(c.sentences)
+        mine = vectors[row : row + n]
+        row += n
+        for i in range(n):
+            meta = {"chunk_id": c.id, "source": c.source, "section": c.section, "position": i}
+            sentence_rows.append((f"{c.id}:{i}", mine[i].tolist(), c.sentence_text(i), meta))
+        mean = mine.mean(axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        chunk_rows.append((c.id, mean.tolist(), c.text, _chunk_metadata(c)))
+    # Sentences first: a chunk row only appears once all of its sentences are stored.
+    for collection, rows in ((index.sentences, sentence_rows), (index.chunks, chunk_rows)):
+        for batch in _batches(rows, limit):
+            ids, embs, docs, metas = zip(*batch, strict=True)
+            collection.upsert(
+                ids=list(ids), embeddings=list(embs), documents=list(docs), metadatas=list(metas)
+            )
+
+
+def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
+    limit = index.client.get_max_batch_size()
+    chunk_ids = list(gone)
+    for batch in _batches(chunk_ids, limit):
+        index.chunks.delete(ids=list(batch))
+    sentence_ids = [f"{cid}:{i}" for cid, n in gone.items() for i in range(n)]
+    for batch in _batches(sentence_ids, limit):
+        index.sentences.delete(ids=list(batch))
+
+
+def ingest(
+    index: VectorIndex,
+    corpus_dir: Path,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index in line with ``corpus_dir``; embeds only chunks it has not seen.
+
+    Raises ``IndexLockedError`` when another process is writing the same index.
+    """
+    began = time.perf_counter()
+    files = corpus_files(corpus_dir)
+    lock = index.write_lock()
+    try:
+        lock.acquire()
+    except Timeout as e:
+        raise IndexLockedError(
+            f"another roleguide process is writing the index in {index.home} (lock: "
+            f"{lock.lock_file}); wait for it to finish, or run a Chroma server so that "
+            "several processes can share one index (see README: Running with a Chroma server)"
+        ) from e
+    try:
+        manifest = None if rebuild else index.manifest()
+        if rebuild:
+            index.reset()
+        elif manifest is not None:
+            index.check_compatible(manifest)  # never mix two models in one index silently
+        loaded = load_corpus(corpus_dir, files)
+        report = IngestReport(
+            files=[d.source for d in loaded.documents],
+            skipped=loaded.skipped,
+            warnings=[f"{d.source}: {w}" for d in loaded.documents for w in d.warnings],
+        )
+        wanted = {c.id: c for c in chunk_corpus(loaded.documents)}
+        stored = index.chunks.get(include=["metadatas"])
+        have = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+        new = [c for cid, c in wanted.items() if cid not in have]
+        gone = {
+            cid: len(json.loads(meta["sentences"]))
+            for cid, meta in have.items()
+            if cid not in wanted
+        }
+        moved = [c for cid, c in wanted.items() if cid in have and have[cid] != _chunk_metadata(c)]
+        if new:
+            vectors = _embed_new(index, new, progress)
+            _write_new(index, new, vectors)
+        for batch in _batches(moved, index.client.get_max_batch_size()):
+            index.chunks.update(
+                ids=[c.id for c in batch], metadatas=[_chunk_metadata(c) for c in batch]
+            )
+        if gone:
+            _delete(index, gone)
+        index._chunk_cache.clear()
+        report.added, report.removed, report.updated = len(new), len(gone), len(moved)
+        report.unchanged = len(wanted) - len(new) - len(moved)
+        report.chunks = len(wanted)
+        report.sentences_embedded = sum(len(c.sentences) for c in new)
+        lexical_missing = LexicalIndex.load(index.home / "bm25") is None
+        if report.changed or lexical_missing or manifest is None:
+            if progress:
+                progress("lexical index", 0, 1)
+            ordered = list(wanted.values())
+            LexicalIndex.build(
+                [c.id for c in ordered], [LexicalIndex.document_text(c) for c in ordered]
+            ).save(index.home / "bm25")
+        digests = {d.source: d.digest for d in loaded.documents}
+        signature = corpus_signature(files)
+        if report.changed or manifest is None or manifest.get("signature") != signature:
+            index._write_manifest(
+                {
+                    "model": index.model_id,
+                    "chunker": CHUNKER_VERSION,
+                    "chunks": len(wanted),
+                    "files": digests,
+                    "signature": signature,
+                    "titles": {d.source: d.title for d in loaded.documents},
+                    "roles": {d.source: list(d.roles) for d in loaded.documents},
+                    "skipped": {s.source: s.reason for s in loaded.skipped},
+                    "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                }
+            )
+        index._lexical = None
+        report.seconds = time.perf_counter() - began
+        return report
+    finally:
+        lock.release()

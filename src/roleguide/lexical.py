@@ -1,0 +1,122 @@
+"""The lexical side of the index: BM25 (bm25s) over chunks, stemmed, persisted beside Chroma."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LexicalIndex", "tokenize"]
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    return frozenset(STOPWORDS_EN_PLUS) | {
+        "also",
+        "may",
+        "often",
+        "usually",
+        "like",
+        "get",
+        "many",
+        "much",
+        "would",
+        "could",
+    }
+
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, stop-word-free, stemmed tokens; the same for chunks and questions.
+
+    >>> tokenize(["Who negotiates contracts with the suppliers?"])
+    [['negoti', 'contract', 'supplier']]
+    """
+    stop = _stopwords()
+    stem = _stemmer().stemWords
+    return [stem([w for w in _TOKEN.findall(t.lower()) if w not in stop]) for t in texts]
+
+
+class LexicalIndex:
+    """BM25 over chunk texts with the chunk ids in index order."""
+
+    def __init__(self, retriever, ids: list[str]) -> None:
+        self.retriever = retriever
+        self.ids = ids
+        self.vocabulary: frozenset[str] = (
+            frozenset(retriever.vocab_dict) if retriever else frozenset()
+        )
+
+    @staticmethod
+    def document_text(chunk) -> str:
+        """What BM25 sees of a chunk: its section (when the text lacks it) and its text."""
+        if chunk.section and not chunk.text.startswith(chunk.section):
+            return f"{chunk.section}. {chunk.text}"
+        return chunk.text
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        retriever = bm25s.BM25()
+        if texts:
+            retriever.index(tokenize(texts), show_progress=False)
+        return cls(retriever, list(ids))
+
+    def save(self, directory: Path) -> None:
+        """Write to a fresh folder beside ``directory`` and swap it in, so readers never see half."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=directory.parent))
+        if self.ids:
+            self.retriever.save(str(staging), show_progress=False)
+        (staging / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        old = directory.with_name(directory.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if directory.exists():
+            os.replace(directory, old)
+        os.replace(staging, directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex | None:
+        """The saved index, or None when there is none (or it is incomplete)."""
+        import bm25s
+
+        directory = Path(directory)
+        try:
+            ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
+            retriever = bm25s.BM25.load(str(directory), show_progress=False) if ids else None
+        except (OSError, ValueError):
+            return None
+        return cls(retriever, ids)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Top ``k`` (chunk id, BM25 score) with a positive score, best first."""
+        if not self.ids or self.retriever is None:
+            return []
+        tokens = tokenize([query])[0]
+        if not tokens:
+            return []
+        scores = self.retriever.get_scores(tokens)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,219 @@
+"""Role names: the roles the corpus covers, their aliases, and finding them in text.
+
+Roles come from data only: the articles' front matter (``roles:``) and the optional
+``aliases.yaml`` beside them. Mentions match in any letter case, singular or plural.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+__all__ = ["ALIAS_FILE", "RoleCatalog", "RoleMention", "load_aliases"]
+
+ALIAS_FILE = "aliases.yaml"
+
+# Nouns that name a job; a phrase ending in one of them is a role, known or not.
+_ROLE_NOUNS = (
+    "manager|officer|director|leader|assistant|specialist|coordinator|analyst|engineer|"
+    "supervisor|executive|planner|clerk|administrator|consultant|ceo|coo|cfo|cpo|cto|"
+    "president|accountant|lawyer|nurse|doctor|teacher|developer|programmer|designer|chef|"
+    "baker|driver|pilot|scientist|architect|agent|buyer|technician|controller|auditor"
+)
+_NOT_A_MODIFIER = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "my",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "its",
+        "any",
+        "every",
+        "each",
+        "some",
+        "one",
+        "good",
+        "great",
+        "best",
+        "new",
+        "senior",
+        "junior",
+        "successful",
+        "typical",
+        "average",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "was",
+        "be",
+        "of",
+        "for",
+        "to",
+        "as",
+        "and",
+        "or",
+        "with",
+        "by",
+        "become",
+        "becomes",
+        "becoming",
+        "from",
+        "into",
+        "than",
+        "about",
+        "what",
+        "who",
+        "how",
+    ]
+)
+_CAREER_TARGET = re.compile(
+    r"\b(become|becoming|becomes|into|promoted to|move up to|lead to|leads to)\s+(an?\s+|the\s+)?"
+    r"(\w+\s+){0,2}$",
+    re.I,
+)
+_ROLE_PHRASE = re.compile(rf"\b(?:([A-Za-z][\w-]*)\s+)?({_ROLE_NOUNS})(?:s|es)?\b", re.I)
+
+
+@dataclass(frozen=True)
+class RoleMention:
+    role: str
+    start: int
+    end: int
+
+
+def load_aliases(corpus_dir: Path) -> dict[str, list[str]]:
+    """``aliases.yaml`` in the corpus folder as {role: [alias, ...]}; empty when absent."""
+    path = Path(corpus_dir) / ALIAS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        return {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ValueError(f"{path} is not valid YAML ({e}); fix it or delete it") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must map each role to a list of aliases")
+    return {str(k): [str(a) for a in (v or [])] for k, v in data.items()}
+
+
+def _surface_pattern(name: str) -> str:
+    words = [re.escape(w) for w in name.split()]
+    last = words[-1]
+    words[-1] = f"{last}(?:s|es)?(?:['’]s?)?"
+    return r"\s+".join(words)
+
+
+class RoleCatalog:
+    """The known roles and every way to name them.
+
+    >>> cat = RoleCatalog(["Operations Manager"], {"Operations Manager": ["ops manager"]})
+    >>> [m.role for m in cat.mentions("Ops managers and operations managers")]
+    ['Operations Manager', 'Operations Manager']
+    >>> cat.normalise("what do ops managers do?")
+    'what do Operations Managers do?'
+    """
+
+    def __init__(self, roles: Iterable[str], aliases: dict[str, list[str]] | None = None) -> None:
+        aliases = aliases or {}
+        self.roles: list[str] = list(dict.fromkeys([*roles, *aliases]))
+        self.aliases: dict[str, list[str]] = {r: list(aliases.get(r, [])) for r in self.roles}
+        forms: dict[str, str] = {}
+        for role in self.roles:
+            for form in [role, *self.aliases[role]]:
+                forms.setdefault(form.casefold(), role)
+        self._forms = forms
+        # first word of each multi-word role name ("logistics" -> Logistics Manager)
+        firsts: dict[str, set[str]] = {}
+        for role in self.roles:
+            words = role.split()
+            if len(words) > 1:
+                firsts.setdefault(words[0].casefold(), set()).add(role)
+        self._specialties = {w: next(iter(rs)) for w, rs in firsts.items() if len(rs) == 1}
+        ordered = sorted(forms, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"\b(" + "|".join(_surface_pattern(f) for f in ordered) + r")\b", re.I)
+            if ordered
+            else None
+        )
+
+    def _role_of(self, surface: str) -> str:
+        key = " ".join(surface.split()).casefold()
+        key = re.sub(r"['’]s?$", "", key)
+        for candidate in (key, key[:-2], key[:-1]):
+            if candidate in self._forms:
+                return self._forms[candidate]
+        raise KeyError(surface)
+
+    def mentions(self, text: str) -> list[RoleMention]:
+        """Every mention of a known role in ``text``, in order.
+
+        A compound such as "logistics operations managers" counts as the role its first
+        word names (Logistics Manager), not the one its last words happen to spell.
+        """
+        if self._pattern is None:
+            return []
+        out = []
+        for m in self._pattern.finditer(text):
+            role, start = self._role_of(m.group(0)), m.start()
+            before = re.search(r"([A-Za-z]+)\s+$", text[max(0, start - 40) : start])
+            if before:
+                other = self._specialties.get(before.group(1).casefold())
+                if other and other != role:
+                    role, start = other, start - len(before.group(0))
+            out.append(RoleMention(role, start, m.end()))
+        return out
+
+    def roles_in(self, text: str) -> list[str]:
+        """The distinct known roles ``text`` mentions, first mention first."""
+        return list(dict.fromkeys(m.role for m in self.mentions(text)))
+
+    def canonical(self, name: str) -> str | None:
+        """The canonical role for a name or alias (any case, singular or plural), else None."""
+        found = self.mentions(name.strip())
+        return found[0].role if found else None
+
+    def normalise(self, text: str) -> str:
+        """Replace aliases with canonical role names, keeping plurals."""
+        if self._pattern is None:
+            return text
+
+        def swap(m: re.Match) -> str:
+            surface = m.group(0)
+            role = self._role_of(surface)
+            if surface.casefold().startswith(role.casefold()):
+                return surface
+            plural = re.search(r"(s|es)(['’]s?)?$", surface.split()[-1], re.I)
+            return role + ("s" if plural and not role.casefold().endswith("s") else "")
+
+        return self._pattern.sub(swap, text)
+
+    def unknown_roles(self, text: str) -> list[str]:
+        """Job titles in ``text`` that are not among the known roles (e.g. 'fleet manager')."""
+        known = [(m.start, m.end) for m in self.mentions(text)]
+        out = []
+        for m in _ROLE_PHRASE.finditer(text):
+            if any(a < m.end() and m.start() < b for a, b in known):
+                continue
+            if _CAREER_TARGET.search(text[max(0, m.start() - 40) : m.start()]):
+                continue  # "become a Chief Operating Officer": a destination, not the subject
+            modifier = m.group(1)
+            noun = m.group(2).lower()
+            if modifier and modifier.lower() not in _NOT_A_MODIFIER:
+                out.append(f"{modifier} {m.group(2)}".lower())
+            elif noun in ("ceo", "coo", "cfo", "cpo", "cto"):
+                out.append(noun)
+        return out
