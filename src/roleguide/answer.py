@@ -9,6 +9,7 @@ the nearest passages as related reading instead.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -62,7 +63,7 @@ class _ChunkInfo:
 
 def _pairs(tokens: list[str]) -> frozenset[tuple[str, str]]:
     """Adjacent content-word pairs: matching phrases rank above scattered words."""
-    return frozenset(zip(tokens, tokens[1:], strict=False))
+    return frozenset(itertools.pairwise(tokens))
 
 
 def _quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:

@@ -89,7 +89,8 @@ class RoleGuide:
         self._lock = threading.Lock()
         self.manifest: dict = {}
         self.last_ingest: IngestReport | None = None
-        self.refresh(auto_ingest=auto_ingest)
+        if auto_ingest:
+            self.refresh()
 
     # -- index lifecycle ---------------------------------------------------------------
     def is_stale(self) -> bool:
@@ -121,9 +122,12 @@ class RoleGuide:
         """Bring the index in line with the corpus folder; returns what changed."""
         report = ingest(self.index, self.settings.corpus_dir, rebuild=rebuild, progress=progress)
         self.last_ingest = report
-        if self.manifest:
-            self.refresh(auto_ingest=False)
+        self.refresh(auto_ingest=False)
         return report
+
+    def _ready(self) -> None:
+        if not self.manifest:
+            self.refresh(auto_ingest=False)
 
     # -- asking ------------------------------------------------------------------------
     def _query_vector(self, query: str) -> list[float]:
@@ -141,6 +145,7 @@ class RoleGuide:
 
     def effective_query(self, question: str, history: Sequence[Message] | None = None) -> str:
         """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
+        self._ready()
         question = clean_question(question, self.settings.max_question_chars)
         resolved = resolve_followup(question, _check_history(history), self.catalog)
         return expand_intent(self.catalog.normalise(resolved))
@@ -152,8 +157,8 @@ class RoleGuide:
         question, with a message that says what to change.
         """
         began = time.perf_counter()
-        question = clean_question(question, self.settings.max_question_chars)
         query = self.effective_query(question, history)
+        question = clean_question(question, self.settings.max_question_chars)
         vector = self._query_vector(query)
         hits = self.retriever.search(query, vector)
         answer = self.answerer.compose(question, query, vector, hits)
@@ -162,6 +167,7 @@ class RoleGuide:
     # -- about the corpus --------------------------------------------------------------
     def sources(self) -> list[dict]:
         """The articles in the index: file, title, roles and chunk count."""
+        self._ready()
         counts = self.index.source_stats()
         titles = self.manifest.get("titles", {})
         roles = self.manifest.get("roles", {})

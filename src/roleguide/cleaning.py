@@ -64,7 +64,7 @@ def _lines(text: str, start: int) -> Iterable[tuple[int, int]]:
         joinable = (
             prev
             and not _TERMINAL.search(text[prev[0] : prev[1]])
-            and not text[prev[1] - 1] == ":"
+            and text[prev[1] - 1] != ":"
             and text[a].islower()
             and not text[prev[0]].startswith(("#", "-", "*", "|"))
         )

@@ -42,7 +42,7 @@ _BOMS = (
 
 @dataclass(frozen=True)
 class SourceDocument:
-    """One article: ``text`` is what spans refer to (the decoded file; for HTML, its visible text)."""
+    """One article; ``text`` is what spans refer to (the decoded file, or an HTML page's text)."""
 
     source: str
     title: str
@@ -124,73 +124,14 @@ class _VisibleText(HTMLParser):
     """Collects the text a reader sees: no scripts, styles, forms, navigation or hidden elements."""
 
     SKIP = frozenset(
-        [
-            "script",
-            "style",
-            "noscript",
-            "template",
-            "head",
-            "nav",
-            "footer",
-            "form",
-            "svg",
-            "iframe",
-            "button",
-            "select",
-            "textarea",
-            "object",
-            "canvas",
-        ]
+        "script style noscript template head nav footer form svg iframe button select "
+        "textarea object canvas".split()
     )
     BLOCK = frozenset(
-        [
-            "p",
-            "div",
-            "section",
-            "article",
-            "main",
-            "aside",
-            "header",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "li",
-            "ul",
-            "ol",
-            "table",
-            "tr",
-            "td",
-            "th",
-            "br",
-            "hr",
-            "blockquote",
-            "pre",
-            "dt",
-            "dd",
-            "figcaption",
-            "title",
-        ]
+        "p div section article main aside header h1 h2 h3 h4 h5 h6 li ul ol table tr td "
+        "th br hr blockquote pre dt dd figcaption title".split()
     )
-    VOID = frozenset(
-        [
-            "area",
-            "base",
-            "br",
-            "col",
-            "embed",
-            "hr",
-            "img",
-            "input",
-            "link",
-            "meta",
-            "source",
-            "track",
-            "wbr",
-        ]
-    )
+    VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

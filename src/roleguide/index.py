@@ -15,6 +15,7 @@ valid index (new rows are added before old ones are removed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -266,10 +267,8 @@ class VectorIndex:
     def reset(self) -> None:
         """Drop everything stored (used by ``--rebuild``); the caller holds the write lock."""
         for kind in ("sentences", "chunks"):
-            try:
+            with contextlib.suppress(Exception):
                 self.client.delete_collection(f"{self.name}-{kind}")
-            except Exception:
-                pass
         shutil.rmtree(self.home / "bm25", ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
         self._lexical = None

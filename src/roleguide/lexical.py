@@ -81,7 +81,7 @@ class LexicalIndex:
         return cls(retriever, list(ids))
 
     def save(self, directory: Path) -> None:
-        """Write to a fresh folder beside ``directory`` and swap it in, so readers never see half."""
+        """Write to a fresh folder beside ``directory``, then swap it in: no reader sees half."""
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=directory.parent))

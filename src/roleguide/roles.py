@@ -25,61 +25,10 @@ _ROLE_NOUNS = (
     "baker|driver|pilot|scientist|architect|agent|buyer|technician|controller|auditor"
 )
 _NOT_A_MODIFIER = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "my",
-        "our",
-        "your",
-        "their",
-        "his",
-        "her",
-        "its",
-        "any",
-        "every",
-        "each",
-        "some",
-        "one",
-        "good",
-        "great",
-        "best",
-        "new",
-        "senior",
-        "junior",
-        "successful",
-        "typical",
-        "average",
-        "do",
-        "does",
-        "did",
-        "is",
-        "are",
-        "was",
-        "be",
-        "of",
-        "for",
-        "to",
-        "as",
-        "and",
-        "or",
-        "with",
-        "by",
-        "become",
-        "becomes",
-        "becoming",
-        "from",
-        "into",
-        "than",
-        "about",
-        "what",
-        "who",
-        "how",
-    ]
+    "a an the this that these those my our your their his her its any every each "
+    "some one good great best new senior junior successful typical average do does "
+    "did is are was be of for to as and or with by become becomes becoming from "
+    "into than about what who how".split()
 )
 _CAREER_TARGET = re.compile(
     r"\b(become|becoming|becomes|into|promoted to|move up to|lead to|leads to)\s+(an?\s+|the\s+)?"

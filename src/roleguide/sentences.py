@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 __all__ = ["Span", "sentence_spans", "trim_span", "word_spans"]
@@ -10,37 +11,8 @@ Span = tuple[int, int]
 
 # Abbreviations whose final period does not end a sentence (compared case-insensitively).
 _ABBREVIATIONS = frozenset(
-    [
-        "vs",
-        "v",
-        "e.g",
-        "i.e",
-        "etc",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "jr",
-        "sr",
-        "no",
-        "approx",
-        "dept",
-        "est",
-        "fig",
-        "al",
-        "u.s",
-        "u.k",
-        "a.m",
-        "p.m",
-        "ca",
-        "cf",
-    ]
+    "vs v e.g i.e etc mr mrs ms dr prof st inc ltd co corp jr sr no approx dept est "
+    "fig al u.s u.k a.m p.m ca cf".split()
 )
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9À-Ý])")
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
@@ -84,9 +56,9 @@ def sentence_spans(
         cuts.append(cut)
     if lines:
         cuts.extend(start + m.end() for m in re.finditer(r"\n", segment))
-    cuts = sorted(set(cuts)) + [end]
+    cuts = [*sorted(set(cuts)), end]
     spans = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         a, b = trim_span(text, a, b)
         if b > a:
             spans.append((a, b))

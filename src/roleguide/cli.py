@@ -1,0 +1,196 @@
+"""The ``roleguide`` command: ingest, ask, chat. Errors become one-line messages here only.
+
+Heavy modules (torch, chromadb) load inside the commands, so ``roleguide --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from .errors import RoleGuideError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="roleguide",
+    help="Cited answers about operations, logistics and procurement roles, from your articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+CorpusOpt = Annotated[
+    Path | None,
+    typer.Option("--corpus", help="Folder of articles [env: ROLEGUIDE_CORPUS; default: corpus]"),
+]
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Data directory [env: ROLEGUIDE_HOME; default: .roleguide]"),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {escape(message)}")
+    return typer.Exit(2)
+
+
+def _guide(corpus: Path | None, home: Path | None, *, auto_ingest: bool = True):
+    from .api import RoleGuide
+
+    with err.status("Loading the model and the index…"):
+        return RoleGuide(corpus_dir=corpus, home=home, auto_ingest=auto_ingest)
+
+
+def _print_answer(answer) -> None:
+    style = "yellow" if answer.abstained else "default"
+    out.print(escape(answer.text), style=style)
+    if answer.query != answer.question:
+        out.print(f"[dim](searched for: {escape(answer.query)})[/]")
+    for c in answer.citations:
+        out.print(
+            f"  [bold cyan][{c.number}][/] [bold]{escape(c.title)}[/] — {escape(c.section)}"
+            f" [dim]({escape(c.source)}, chars {c.start}–{c.end})[/]"
+        )
+    if answer.related:
+        out.print("[dim]Related reading (not an answer):[/]")
+        for c in answer.related:
+            out.print(f"  • {escape(c.title)} — {escape(c.section)}: [dim]{escape(c.quote)}[/]")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"roleguide {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Cited answers about operations, logistics and procurement roles."""
+
+
+@app.command()
+def ingest(
+    rebuild: Annotated[bool, typer.Option(help="Drop the index and build it anew.")] = False,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Build or update the index from the corpus folder (only changed files are embedded)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    try:
+        guide = _guide(corpus, home, auto_ingest=False)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage.capitalize(), total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = guide.ingest(rebuild=rebuild, progress=progress)
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    for warning in report.warnings:
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    for skipped in report.skipped:
+        err.print(f"[yellow]Skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}")
+    table = Table(title=f"Index in {guide.settings.home}", show_header=False, box=None)
+    table.add_row("files ingested", str(len(report.files)))
+    table.add_row("files skipped", str(len(report.skipped)))
+    table.add_row(
+        "chunks",
+        f"{report.chunks} (added {report.added}, updated {report.updated}, "
+        f"removed {report.removed}, unchanged {report.unchanged})",
+    )
+    table.add_row("sentences embedded", str(report.sentences_embedded))
+    table.add_row("time", f"{report.seconds:.1f} s")
+    out.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Ask one question and print the cited answer."""
+    from .config import resolve_settings
+    from .query import clean_question
+
+    try:
+        clean_question(question, resolve_settings().max_question_chars)
+        answer = _guide(corpus, home).ask(question)
+    except (RoleGuideError, ValueError) as e:
+        raise _fail(str(e)) from None
+    if json_output:
+        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
+    """Talk with roleguide in the terminal; follow-up questions use the conversation."""
+    try:
+        guide = _guide(corpus, home)
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    out.print(
+        "[bold]roleguide[/] — ask about operations, logistics and procurement roles.\n"
+        "[dim]Type /clear to start over, /quit (or Ctrl-D) to leave.[/]"
+    )
+    history: list[dict] = []
+    while True:
+        try:
+            question = out.input("[bold green]you>[/] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            out.print()
+            return
+        if not question:
+            continue
+        if question in ("/quit", "/exit"):
+            return
+        if question == "/clear":
+            history.clear()
+            out.print("[dim]Conversation cleared.[/]")
+            continue
+        try:
+            answer = guide.ask(question, history)
+        except RoleGuideError as e:
+            err.print(f"[bold red]Error:[/] {escape(str(e))}")
+            continue
+        _print_answer(answer)
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.text},
+        ]
+
+
+def main() -> None:
+    """Entry point of the ``roleguide`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""The index on disk: incremental ingest, model mismatch, damage, and the single-writer lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from roleguide import IndexLockedError, IndexMismatchError, RoleGuide
+from roleguide.embeddings import load_embeddings
+from roleguide.index import VectorIndex, ingest
+
+PROCUREMENT = "operations-manager-vs-procurement-manager.md"
+
+
+def stored_ids(index: VectorIndex) -> set[str]:
+    return set(index.chunks.get(include=[])["ids"])
+
+
+def test_incremental_ingest_with_the_real_model(corpus_copy, tmp_path):
+    index = VectorIndex(tmp_path / "home", load_embeddings())
+    first = ingest(index, corpus_copy)
+    assert first.added == first.chunks == 49 and first.sentences_embedded > 100
+    ids_before = stored_ids(index)
+    manifest_before = index.manifest_path.read_text()
+
+    again = ingest(index, corpus_copy)
+    assert (again.added, again.removed, again.updated, again.sentences_embedded) == (0, 0, 0, 0)
+    assert stored_ids(index) == ids_before
+    assert index.manifest_path.read_text() == manifest_before
+
+    path = corpus_copy / PROCUREMENT
+    text = path.read_text("utf-8")
+    old = "Procurement Managers may use specialized procurement software"
+    path.write_text(text.replace(old, "Procurement Managers may use dedicated e-sourcing software"))
+    edited = ingest(index, corpus_copy)
+    assert (edited.added, edited.removed) == (1, 1)
+    assert edited.sentences_embedded == 2  # the Technology Utilization paragraph only
+    assert len(stored_ids(index) - ids_before) == 1
+
+    path.unlink()
+    deleted = ingest(index, corpus_copy)
+    assert deleted.removed == 15 + 1 and deleted.added == 0  # 15 facets, 1 closing paragraph
+    sources = {m["source"] for m in index.chunks.get(include=["metadatas"])["metadatas"]}
+    assert PROCUREMENT not in sources
+    assert index.sentences.count() == sum(
+        len(c.sentences) for c in index.get_chunks(list(stored_ids(index))).values()
+    )
+    index.open()
+    assert len(index.lexical.ids) == index.chunks.count() == deleted.chunks
+
+
+def test_guide_reingests_when_the_corpus_changes(corpus_copy, tmp_path, hash_embeddings):
+    guide = RoleGuide(corpus_dir=corpus_copy, home=tmp_path / "h", embeddings=hash_embeddings)
+    assert not guide.is_stale()
+    (corpus_copy / "extra.md").write_text(
+        "---\ntitle: Extra\nroles: [Warehouse Manager]\n---\nWarehouse Managers run the "
+        "warehouse floor and keep stock counts accurate.\n",
+        encoding="utf-8",
+    )
+    assert guide.is_stale()
+    guide = RoleGuide(corpus_dir=corpus_copy, home=tmp_path / "h", embeddings=hash_embeddings)
+    assert guide.last_ingest.added == 1
+    assert "Warehouse Manager" in guide.catalog.roles
+
+
+def test_index_built_with_another_model_is_refused(corpus_dir, tmp_path, hash_embeddings):
+    home = tmp_path / "home"
+    RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=hash_embeddings)
+    with pytest.raises(IndexMismatchError, match=r"roleguide ingest --rebuild"):
+        RoleGuide(corpus_dir=corpus_dir, home=home, auto_ingest=False).ask("Who buys?")
+    with pytest.raises(IndexMismatchError, match="hash/64"):
+        RoleGuide(corpus_dir=corpus_dir, home=home)
+    rebuilt = RoleGuide(corpus_dir=corpus_dir, home=home, auto_ingest=False)
+    report = rebuilt.ingest(rebuild=True)
+    assert report.added == 49
+    assert (
+        rebuilt.ask("Who negotiates contracts with suppliers?").lead_role == "Procurement Manager"
+    )
+
+
+@pytest.mark.parametrize("damage", ["bm25", "manifest"])
+def test_damaged_index_says_how_to_recover(corpus_dir, tmp_path, hash_embeddings, damage):
+    home = tmp_path / "home"
+    RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=hash_embeddings)
+    if damage == "bm25":
+        (home / "bm25" / "ids.json").unlink()
+    else:
+        (home / "manifest.json").write_text("{not json")
+    guide = RoleGuide(
+        corpus_dir=corpus_dir, home=home, embeddings=hash_embeddings, auto_ingest=False
+    )
+    with pytest.raises(IndexMismatchError, match=r"roleguide ingest --rebuild"):
+        guide.ask("Who negotiates contracts?")
+    guide.ingest(rebuild=True)
+    assert not guide.ask("Who negotiates contracts with suppliers?").abstained
+
+
+def test_second_writer_is_refused(corpus_dir, tmp_path, hash_embeddings):
+    home = tmp_path / "home"
+    home.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from filelock import FileLock; "
+            f"lock = FileLock({str(home / 'write.lock')!r}); lock.acquire(); "
+            "print('locked', flush=True); "
+            "time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        index = VectorIndex(home, hash_embeddings)
+        began = time.monotonic()
+        with pytest.raises(IndexLockedError, match="Chroma server"):
+            ingest(index, corpus_dir)
+        assert time.monotonic() - began < 5
+    finally:
+        holder.kill()
+        holder.wait()
+    assert ingest(VectorIndex(home, hash_embeddings), corpus_dir).added == 49
