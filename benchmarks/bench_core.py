@@ -62,7 +62,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         build_s, guide = timed(lambda: RoleGuide(corpus_dir=CORPUS, home=home))
         report = guide.last_ingest
-        reingest_s, again = timed(lambda: guide.ingest())
+        _, again = timed(lambda: guide.ingest())
         open_s, guide = timed(lambda: RoleGuide(corpus_dir=CORPUS, home=home))
         qs = questions(50)
         for q in qs[:5]:
@@ -84,7 +84,10 @@ def main() -> None:
             f"first ingest: {report.chunks} chunks, {report.sentences_embedded} sentences",
             f"{report.seconds:.2f} s (RoleGuide() incl. ingest {build_s:.2f} s)",
         ),
-        ("re-ingest, nothing changed", f"{again.seconds:.2f} s (embedded {again.sentences_embedded})"),
+        (
+            "re-ingest, nothing changed",
+            f"{again.seconds:.2f} s (embedded {again.sentences_embedded})",
+        ),
         ("`RoleGuide()` on a built index (model already loaded)", f"{open_s * 1000:.0f} ms"),
         (
             f"`ask` warm, {len(latencies)} questions: p50 / p95",
@@ -96,7 +99,8 @@ def main() -> None:
         "# Benchmarks",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; `make bench` writes this file.",
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        "`make bench` writes this file.",
         "",
         "## Core (bundled corpus)",
         "",
