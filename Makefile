@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index run chat test lint format bench clean
+.PHONY: install index run chat test lint format bench browser clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +21,10 @@ index: install
 	$(BIN)/roleguide ingest
 
 run: index
-	$(BIN)/roleguide chat
+	$(BIN)/roleguide serve
 
-chat: run
+chat: index
+	$(BIN)/roleguide chat
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
@@ -32,11 +34,18 @@ format: install
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
-test: lint
+# The browser tests drive Debian's Chromium (no browser download by Playwright).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
+	$(BIN)/python benchmarks/bench_ui.py
 
 clean:
 	rm -rf .roleguide .pytest_cache .ruff_cache tests/artifacts

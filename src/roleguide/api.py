@@ -32,6 +32,8 @@ from .roles import RoleCatalog, load_aliases
 __all__ = ["RoleGuide"]
 
 log = logging.getLogger("roleguide")
+MAX_HISTORY_MESSAGES = 20
+MAX_HISTORY_CHARS = 4000
 
 
 def _check_history(history: Sequence[Message] | None) -> list[Message]:
@@ -40,15 +42,15 @@ def _check_history(history: Sequence[Message] | None) -> list[Message]:
     if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
         raise InvalidQuestionError("history must be a list of {'role', 'content'} messages")
     out = []
+    history = list(history)[-MAX_HISTORY_MESSAGES:]  # older turns cannot change the role carried
     for i, message in enumerate(history):
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise InvalidQuestionError(
                 f"history[{i}] must be a dict with role 'user' or 'assistant' and a content string"
             )
         content = message.get("content")
-        out.append(
-            {"role": message["role"], "content": content if isinstance(content, str) else ""}
-        )
+        content = content[:MAX_HISTORY_CHARS] if isinstance(content, str) else ""
+        out.append({"role": message["role"], "content": content})
     return out
 
 

@@ -187,6 +187,30 @@ def chat(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
         ]
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (127.0.0.1: this machine only).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port of the web app.")] = 7860,
+    share: Annotated[bool, typer.Option(help="Also make a public gradio.live link.")] = False,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Start the web app (chat with cited, inspectable answers)."""
+    try:
+        guide = _guide(corpus, home)
+        with err.status("Warming up…"):
+            guide.ask("Who handles customs compliance?")
+            from .ui import serve as serve_app
+        err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
+        serve_app(guide, host, port, share=share)
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    except OSError as e:
+        raise _fail(f"cannot start the web app on {host}:{port} ({e}); try --port") from None
+
+
 def main() -> None:
     """Entry point of the ``roleguide`` script."""
     app()

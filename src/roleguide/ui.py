@@ -1,0 +1,181 @@
+"""The Gradio web app: a chat whose every answer shows its sources, in context.
+
+It calls the same ``RoleGuide`` façade as the CLI and the API — no second pipeline —
+and exposes the structured answer as the named API endpoint ``/ask``::
+
+    from gradio_client import Client
+    result = Client("http://127.0.0.1:7860/").predict(
+        "Who handles customs compliance?", [], api_name="/ask"
+    )
+    result["citations"][0]["section"]      # 'Regulatory Compliance'
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import gradio as gr
+
+from .api import RoleGuide
+from .errors import RoleGuideError
+from .models import Answer
+from .ui_html import (
+    APP_CSS,
+    APP_JS,
+    answer_markdown,
+    corpus_table,
+    md_escape,
+    sentences_for_streaming,
+    sources_html,
+)
+
+__all__ = ["EXAMPLE_QUESTIONS", "build_app", "serve"]
+
+log = logging.getLogger("roleguide.ui")
+
+EXAMPLE_QUESTIONS = (
+    "Who handles customs compliance?",
+    "Does a logistics manager report to the operations manager?",
+    "What degree do logistics managers usually have?",
+    "Whose job is it to get good deals from suppliers?",
+    "Where can a procurement manager's career lead?",
+    "What is the key difference between logistics and operations management?",
+)
+QUEUE_SIZE = 64
+CONCURRENCY = 4
+
+
+def _answerable_examples(guide: RoleGuide) -> list[str]:
+    """The example questions this corpus actually answers (users may bring other articles)."""
+    found = []
+    for question in EXAMPLE_QUESTIONS:
+        try:
+            if not guide.ask(question).abstained:
+                found.append(question)
+        except RoleGuideError:
+            continue
+    return found
+
+
+def build_app(guide: RoleGuide) -> gr.Blocks:
+    """The Blocks app for ``guide``; launch it with ``serve`` (or ``.launch()`` yourself)."""
+    corpus_dir = Path(guide.settings.corpus_dir)
+    examples = _answerable_examples(guide)
+
+    def respond(message: str, chat: list, history: list, turns: list):
+        question = message or ""
+        try:
+            answer = guide.ask(question, history)
+        except RoleGuideError as e:
+            gr.Warning(str(e))
+            yield message, chat, history, turns, gr.skip()
+            return
+        turn = len(turns)
+        turns = [*turns, (answer.question, answer)]
+        history = [
+            *history,
+            {"role": "user", "content": answer.question},
+            {"role": "assistant", "content": answer.text},
+        ]
+        chat = [
+            *chat,
+            {"role": "user", "content": md_escape(answer.question)},
+            {"role": "assistant", "content": ""},
+        ]
+        panel = sources_html(turns, corpus_dir)
+        for prefix in sentences_for_streaming(answer_markdown(answer, turn)):
+            chat[-1] = {"role": "assistant", "content": prefix}
+            yield "", chat, history, turns, panel
+
+    def pick_example(event: gr.SelectData) -> str:
+        value = event.value
+        return value.get("text", "") if isinstance(value, dict) else str(value)
+
+    def clear():
+        return "", [], [], [], sources_html([], corpus_dir)
+
+    def ask_api(question: str, history: list[dict] | None = None) -> dict:
+        """Ask roleguide; returns the answer text, its citations and the abstained flag."""
+        try:
+            answer: Answer = guide.ask(question, history or [])
+        except RoleGuideError as e:
+            raise gr.Error(str(e)) from None
+        return answer.model_dump(mode="json")
+
+    with gr.Blocks(title="roleguide — operations, logistics & procurement careers") as app:
+        gr.Markdown(
+            "## roleguide\n"
+            "Questions about careers in **operations, logistics and procurement**, answered "
+            "from the articles in the corpus. Every sentence is a quote; click **[n]** or a "
+            "source card to read it in its article."
+        )
+        history = gr.State([])
+        turns = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    show_label=False,
+                    height=520,
+                    elem_id="rg-chat",
+                    examples=[{"text": q} for q in examples] or None,
+                    placeholder="Ask about a role — or pick an example.",
+                    buttons=["copy"],
+                    feedback_options=None,
+                    allow_tags=False,
+                    sanitize_html=True,
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="e.g. Who negotiates contracts with suppliers?",
+                        show_label=False,
+                        max_length=guide.settings.max_question_chars,
+                        scale=5,
+                        elem_id="rg-question",
+                        autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                clear_button = gr.Button("Clear conversation", size="sm", elem_id="rg-clear")
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("### Sources")
+                panel = gr.HTML(sources_html([], corpus_dir), elem_id="rg-sources", js_on_load=None)
+                with gr.Accordion("Articles in the corpus", open=False, elem_id="rg-corpus"):
+                    gr.HTML(corpus_table(guide.sources()), js_on_load=None)
+        outputs = [box, chatbot, history, turns, panel]
+        inputs = [box, chatbot, history, turns]
+        for trigger in (box.submit, send.click):
+            trigger(respond, inputs, outputs, api_visibility="private", show_progress="minimal")
+        chatbot.example_select(pick_example, None, box, api_visibility="private").then(
+            respond, inputs, outputs, api_visibility="private"
+        )
+        clear_button.click(clear, None, outputs, api_visibility="private")
+        gr.api(ask_api, api_name="ask", concurrency_limit=CONCURRENCY)
+    app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    return app
+
+
+def serve(
+    guide: RoleGuide,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    *,
+    share: bool = False,
+    block: bool = True,
+):
+    """Start the web app; with ``block=False`` return ``(app, url)`` and keep serving."""
+    app = build_app(guide)
+    _, url, _ = app.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=not block,
+        css=APP_CSS,
+        js=APP_JS,
+        theme=gr.themes.Soft(),
+        footer_links=["api"],
+        max_file_size="1mb",
+    )
+    return app, url

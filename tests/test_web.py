@@ -1,0 +1,242 @@
+"""The web app, for real: a Gradio server on a loopback port, its HTTP API, and Chromium."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.web
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(guide):
+    from roleguide.ui import serve
+
+    app, url = serve(guide, "127.0.0.1", free_port(), block=False)
+    return app, url.rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def web(guide):
+    app, url = start(guide)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def client(web):
+    from gradio_client import Client
+
+    return Client(web + "/", verbose=False)
+
+
+def test_binds_loopback_without_share_link(web):
+    assert web.startswith("http://127.0.0.1:")
+    from roleguide.ui import serve
+
+    assert serve.__defaults__[0] == "127.0.0.1"
+
+
+def test_api_answers_follows_up_and_abstains(client):
+    first = client.predict("Who handles customs compliance?", [], api_name="/ask")
+    assert first["abstained"] is False
+    assert first["text"].startswith("The Logistics Manager")
+    assert first["citations"][0]["section"] == "Regulatory Compliance"
+    assert "customs" in first["citations"][0]["quote"]
+
+    history = [
+        {"role": "user", "content": "Who handles customs compliance?"},
+        {"role": "assistant", "content": first["text"]},
+    ]
+    second = client.predict("And what degree do they usually have?", history, api_name="/ask")
+    assert "Logistics Manager" in second["query"]
+    assert "degrees in logistics" in second["citations"][0]["quote"]
+
+    third = client.predict("How do I bake sourdough bread?", [], api_name="/ask")
+    assert third["abstained"] is True and third["citations"] == []
+
+
+def test_api_refuses_long_questions_with_a_message(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="2,001 characters"):
+        client.predict("x" * 2001, [], api_name="/ask")
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", [], api_name="/ask")
+    assert client.predict("What is logistics?", [], api_name="/ask")["abstained"] is False
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/gradio_api/file=/etc/passwd",
+        "/gradio_api/file=../../../../etc/passwd",
+        "/gradio_api/file=..%2F..%2F..%2F..%2Fetc%2Fpasswd",
+        "/gradio_api/file=%2Fetc%2Fpasswd",
+        "/gradio_api/file=corpus/operations-vs-logistics-guide.md",
+        "/file=/etc/passwd",
+        "/gradio_api/file=http://example.com/x.png",
+    ],
+)
+def test_no_file_outside_the_app_is_served(web, path):
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        response = opener.open(web + path, timeout=10)
+        status, body = response.status, response.read()
+    except urllib.error.HTTPError as e:
+        status, body = e.code, b""
+        location = e.headers.get("location", "")
+        assert not location.startswith(("http://", "https://")) or "127.0.0.1" in location
+    assert status != 200, body[:200]
+    assert b"root:" not in body
+
+
+def browser_page(width: int, height: int):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+    manager = sync_playwright().start()
+    browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": width, "height": height})
+    return manager, browser, page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("name", "width", "height"), [("desktop", 1280, 900), ("phone", 390, 844)])
+def test_browser_chat_shows_cited_answer_and_source(web, name, width, height):
+    ARTIFACTS.mkdir(exist_ok=True)
+    manager, browser, page = browser_page(width, height)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(web + "/")
+        box = page.locator("#rg-question textarea")
+        box.wait_for()
+        box.fill("Who handles customs compliance?")
+        box.press("Enter")
+        card = page.locator("#rg-sources details#rg-0-1")
+        card.wait_for(timeout=30_000)
+        marker = page.locator("#rg-chat a[href='#rg-0-1']")
+        marker.wait_for(timeout=30_000)
+        assert marker.inner_text() == "[1]"
+        assert "The Logistics Manager" in page.locator("#rg-chat").inner_text()
+        highlighted = card.locator(".rg-quote mark").inner_text()
+        assert "customs and import/export laws" in highlighted
+        assert "Regulatory Compliance" in card.locator(".rg-section").inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"chat-{name}.png"), full_page=True)
+
+        marker.click()
+        page.wait_for_function("document.querySelector('#rg-0-1').open === true")
+        article_mark = card.locator(".rg-article mark")
+        assert "customs and import/export laws" in article_mark.inner_text()
+        assert article_mark.is_visible()
+        page.screenshot(path=str(ARTIFACTS / f"source-{name}.png"), full_page=True)
+
+        page.evaluate("document.querySelector('#rg-0-1').open = false")
+        card.locator("summary").click()
+        assert page.evaluate("document.querySelector('#rg-0-1').open")
+        if name == "phone":
+            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        assert not errors, errors
+    finally:
+        browser.close()
+        manager.stop()
+
+
+@pytest.mark.browser
+def test_abstention_shows_related_reading_not_support(web):
+    manager, browser, page = browser_page(1280, 900)
+    try:
+        page.goto(web + "/")
+        box = page.locator("#rg-question textarea")
+        box.wait_for()
+        box.fill("What is the salary of a logistics manager in Germany?")
+        box.press("Enter")
+        page.locator("#rg-sources .rg-abstain").wait_for(timeout=30_000)
+        assert "The articles don't cover this." in page.locator("#rg-chat").inner_text()
+        assert page.locator("#rg-sources .rg-related").count() >= 1
+        assert page.locator("#rg-chat a[href^='#rg-']").count() == 0
+        page.locator("#rg-clear").click()
+        page.wait_for_function("!document.querySelector('#rg-sources .rg-abstain')")
+    finally:
+        browser.close()
+        manager.stop()
+
+
+HOSTILE = """---
+title: "Hostile <b>title</b>"
+roles: [Warehouse Manager]
+---
+Warehouse Managers run the loading dock <script>window.__pwned = 1</script> every day.
+
+Warehouse Managers count stock <img src=x onerror="window.__pwned = 2"> at night.
+
+Warehouse Managers document pallets ![tracker](http://127.0.0.2:9/pixel.png) with photos.
+"""
+
+
+@pytest.mark.browser
+def test_hostile_article_is_shown_as_text(tmp_path):
+    from roleguide import RoleGuide
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hostile.md").write_text(HOSTILE, encoding="utf-8")
+    guide = RoleGuide(corpus_dir=corpus, home=tmp_path / "home")
+    app, url = start(guide)
+    manager, browser, page = browser_page(1280, 900)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(url + "/")
+        for question in (
+            "When do warehouse managers run the loading dock?",
+            "When do warehouse managers count stock?",
+            "How do warehouse managers document pallets?",
+        ):
+            box = page.locator("#rg-question textarea")
+            box.fill(question)
+            box.press("Enter")
+            page.wait_for_timeout(200)
+        page.locator("#rg-sources details#rg-2-1").wait_for(timeout=30_000)
+        page.locator("#rg-sources details#rg-0-1 summary").click()
+        page.wait_for_timeout(500)
+        chat = page.locator("#rg-chat").inner_text()
+        sources = page.locator("#rg-sources").inner_text()
+        assert "<script>" in chat or "<script>" in sources
+        assert 'onerror="window.__pwned = 2"' in sources
+        assert "![tracker](http://127.0.0.2:9/pixel.png)" in sources
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("#rg-chat img, #rg-sources img").count() == 0
+        assert not [r for r in requests if "127.0.0.2" in r]
+    finally:
+        browser.close()
+        manager.stop()
+        app.close()
