@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -132,7 +133,7 @@ class RoleGuide:
             self.refresh(auto_ingest=False)
 
     # -- asking ------------------------------------------------------------------------
-    def _query_vector(self, query: str) -> list[float]:
+    def query_vector(self, query: str) -> list[float]:
         with self._lock:
             cached = self._query_vectors.get(query)
             if cached is not None:
@@ -144,6 +145,15 @@ class RoleGuide:
             if len(self._query_vectors) > 512:
                 self._query_vectors.popitem(last=False)
         return vector
+
+    def with_retriever(self, mode: RetrieverMode) -> RoleGuide:
+        """The same guide (same index, model and answerer) retrieving with ``mode`` only."""
+        self._ready()
+        other = copy.copy(self)
+        other._mode = mode
+        other._query_vectors = OrderedDict()  # so each variant's latency includes embedding
+        other.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=mode)
+        return other
 
     def effective_query(self, question: str, history: Sequence[Message] | None = None) -> str:
         """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
@@ -161,7 +171,7 @@ class RoleGuide:
         began = time.perf_counter()
         query = self.effective_query(question, history)
         question = clean_question(question, self.settings.max_question_chars)
-        vector = self._query_vector(query)
+        vector = self.query_vector(query)
         hits = self.retriever.search(query, vector)
         answer = self.answerer.compose(question, query, vector, hits)
         return answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})

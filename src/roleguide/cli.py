@@ -187,6 +187,62 @@ def chat(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
         ]
 
 
+@app.command("eval")
+def eval_command(
+    question_set: Annotated[
+        Path, typer.Argument(help="Question set (YAML); schema in evals/README.md.")
+    ] = Path("evals/questions.yaml"),
+    retriever: Annotated[
+        str, typer.Option(help="dense, bm25, hybrid, baseline, or all (side by side).")
+    ] = "hybrid",
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = (None),
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for report.json, report.md and retrievers.png."),
+    ] = None,
+    min_pass: Annotated[
+        float | None,
+        typer.Option(help="Exit with status 1 when the pass rate is below this (0..1)."),
+    ] = None,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Run a question set: retrieval metrics (ranx), answer checks, reports."""
+    from .evaluation import RETRIEVERS, QuestionSetError, evaluate
+    from .evaluation.report import print_table, write_chart, write_json, write_markdown
+
+    chosen = list(RETRIEVERS) if retriever == "all" else [retriever]
+    if any(r not in RETRIEVERS for r in chosen):
+        raise _fail(f"unknown retriever {retriever!r}; choose dense, bm25, hybrid, baseline or all")
+    if min_pass is not None and not 0 <= min_pass <= 1:
+        raise _fail("--min-pass is a share between 0 and 1, e.g. 0.9")
+    try:
+        guide = _guide(corpus, home)
+        with err.status(f"Evaluating {', '.join(chosen)}…"):
+            report = evaluate(question_set, guide, chosen)
+    except (RoleGuideError, QuestionSetError) as e:
+        raise _fail(str(e)) from None
+    print_table(report, out)
+    if out_dir is not None:
+        chart = out_dir / "retrievers.png"
+        write_chart(report, chart)
+        write_markdown(report, out_dir / "report.md", chart)
+        write_json(report, out_dir / "report.json")
+        out.print(f"Reports written to {out_dir}/ (report.json, report.md, retrievers.png)")
+    if json_path is not None:
+        write_json(report, json_path)
+    rate = report.primary_answers.get("pass_rate")
+    if min_pass is not None and rate is not None:
+        verdict = "below" if rate < min_pass else "meets"
+        (err if rate < min_pass else out).print(
+            f"pass rate {rate:.1%} ({report.primary.name}) {verdict} --min-pass {min_pass:.0%}"
+        )
+        if rate < min_pass:
+            raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind (127.0.0.1: this machine only).")] = (

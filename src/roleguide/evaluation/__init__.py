@@ -2,15 +2,20 @@
 
 from .runner import TurnResult, answer_metrics, check_answer, run_answers
 from .schema import Case, QuestionSet, QuestionSetError, Turn, load_question_set
+from .suite import RETRIEVERS, EvalReport, RetrieverResult, evaluate
 
 __all__ = [
+    "RETRIEVERS",
     "Case",
+    "EvalReport",
     "QuestionSet",
     "QuestionSetError",
+    "RetrieverResult",
     "Turn",
     "TurnResult",
     "answer_metrics",
     "check_answer",
+    "evaluate",
     "load_question_set",
     "run_answers",
 ]

@@ -6,6 +6,7 @@ Invalid sets raise ``QuestionSetError`` naming the case and the field to fix.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -52,7 +53,7 @@ class Turn(BaseModel):
     def _consistent(self) -> Turn:
         if self.abstain:
             if self.evidence or self.role:
-                raise ValueError("out_of_scope questions take no evidence or role")
+                raise ValueError("type: out_of_scope questions take no evidence or role")
         else:
             if not self.evidence:
                 raise ValueError("evidence: required for answerable questions")
@@ -91,6 +92,11 @@ class Case(BaseModel):
             raise ValueError("turns: only conversations have turns (set type: conversation)")
         elif self.question is None:
             raise ValueError("question: required")
+        else:
+            try:
+                self.as_turns()
+            except ValidationError as e:
+                raise ValueError(e.errors()[0]["msg"].removeprefix("Value error, ")) from None
         return self
 
     def as_turns(self) -> tuple[Turn, ...]:
@@ -139,8 +145,13 @@ def load_question_set(path: str | Path, corpus_dir: str | Path | None = None) ->
             case = Case.model_validate(item)
         except ValidationError as e:
             first = e.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "case"
             message = first["msg"].removeprefix("Value error, ")
+            loc = [str(p) for p in first["loc"]]
+            named = re.match(r"^(\w+): (.*)$", message)
+            if named:  # model-level checks say which field they are about
+                loc.append(named.group(1))
+                message = named.group(2)
+            field = ".".join(loc) or "case"
             raise QuestionSetError(f"{path}: {_where(item, i)}: field {field!r}: {message}") from e
         if case.id in seen:
             raise QuestionSetError(f"{path}: {_where(item, i)}: field 'id': duplicate id")

@@ -1,0 +1,136 @@
+"""``evaluate``: run a question set against one or more retrievers, side by side.
+
+>>> from roleguide.evaluation import evaluate                     # doctest: +SKIP
+>>> report = evaluate("evals/questions.yaml", retrievers=["hybrid", "baseline"])  # doctest: +SKIP
+>>> report.primary_answers["pass_rate"]                           # doctest: +SKIP
+0.93
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .baseline import build_baseline
+from .retrieval_metrics import retrieval_metrics
+from .runner import TurnResult, answer_metrics, run_answers
+from .schema import load_question_set
+
+__all__ = ["RETRIEVERS", "EvalReport", "RetrieverResult", "evaluate"]
+
+RETRIEVERS = ("dense", "bm25", "hybrid", "baseline")
+"""``baseline`` is the tutorial pipeline: it retrieves, but has no answerer of its own."""
+
+
+@dataclass
+class RetrieverResult:
+    name: str
+    retrieval: dict[str, float]
+    answers: dict | None = None
+    results: list[TurnResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class EvalReport:
+    question_set: str
+    corpus: str
+    created: str
+    retrievers: dict[str, RetrieverResult]
+
+    @property
+    def primary(self) -> RetrieverResult:
+        """The row thresholds apply to: hybrid when it ran, else the first answering one."""
+        if "hybrid" in self.retrievers:
+            return self.retrievers["hybrid"]
+        answering = [r for r in self.retrievers.values() if r.answers is not None]
+        return answering[0] if answering else next(iter(self.retrievers.values()))
+
+    @property
+    def primary_answers(self) -> dict:
+        return self.primary.answers or {}
+
+    def to_dict(self) -> dict:
+        def turn(r: TurnResult) -> dict:
+            return {
+                "id": r.label,
+                "type": r.turn_type,
+                "question": r.question,
+                "query": r.answer.query,
+                "passed": r.passed,
+                "failures": r.failures,
+                "abstained": r.answer.abstained,
+                "answer": r.answer.text,
+                "citation_1": r.answer.citations[0].quote if r.answer.citations else None,
+                "latency_ms": round(r.latency_ms, 1),
+            }
+
+        return {
+            "question_set": self.question_set,
+            "corpus": self.corpus,
+            "created": self.created,
+            "primary": self.primary.name,
+            "retrievers": {
+                name: {
+                    "retrieval": r.retrieval,
+                    "answers": r.answers,
+                    "seconds": round(r.seconds, 2),
+                    "cases": [turn(t) for t in r.results],
+                }
+                for name, r in self.retrievers.items()
+            },
+        }
+
+
+def evaluate(
+    question_set: str | Path,
+    guide=None,
+    retrievers: Sequence[str] = ("hybrid",),
+) -> EvalReport:
+    """Evaluate ``guide`` (default: ``RoleGuide()``) on a question set, per retriever."""
+    unknown = [r for r in retrievers if r not in RETRIEVERS]
+    if unknown:
+        raise ValueError(f"unknown retriever {unknown[0]!r}; choose from {', '.join(RETRIEVERS)}")
+    if guide is None:
+        from ..api import RoleGuide
+
+        guide = RoleGuide()
+    corpus_dir = Path(guide.settings.corpus_dir)
+    qset = load_question_set(question_set, corpus_dir)
+    stored = guide.index.chunks.get(include=["documents"])
+    passages = dict(zip(stored["ids"], stored["documents"], strict=True))
+    for case in qset.cases[:3]:  # warm the index caches, so no row pays for the first query
+        guide.with_retriever("hybrid").ask(case.as_turns()[0].question)
+    out: dict[str, RetrieverResult] = {}
+    for name in retrievers:
+        began = time.perf_counter()
+        if name == "baseline":
+            base = build_baseline(corpus_dir, guide.index.embeddings, guide.settings.top_k)
+
+            def search(question, history, base=base):
+                return [(d.id, d.page_content, 0.0) for d in base.search(question)]
+
+            base_passages = {d.id: d.page_content for d in base.documents}
+            result = RetrieverResult(name, retrieval_metrics(qset, search, base_passages))
+        else:
+            variant = guide.with_retriever(name)
+
+            def search(question, history, variant=variant):
+                query = variant.effective_query(question, history)
+                hits = variant.retriever.search(query, variant.query_vector(query))
+                return [(h.chunk.id, h.chunk.text, h.score) for h in hits]
+
+            results = run_answers(variant, qset)
+            result = RetrieverResult(
+                name, retrieval_metrics(qset, search, passages), answer_metrics(results), results
+            )
+        result.seconds = time.perf_counter() - began
+        out[name] = result
+    return EvalReport(
+        question_set=str(question_set),
+        corpus=str(corpus_dir),
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        retrievers=out,
+    )
