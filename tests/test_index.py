@@ -10,7 +10,8 @@ import pytest
 
 from roleguide import IndexLockedError, IndexMismatchError, RoleGuide
 from roleguide.embeddings import load_embeddings
-from roleguide.index import VectorIndex, ingest
+from roleguide.index import VectorIndex
+from roleguide.ingest import ingest
 
 PROCUREMENT = "operations-manager-vs-procurement-manager.md"
 

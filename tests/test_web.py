@@ -240,3 +240,38 @@ def test_hostile_article_is_shown_as_text(tmp_path):
         browser.close()
         manager.stop()
         app.close()
+
+
+@pytest.mark.browser
+def test_career_tabs_compare_profile_and_match(web):
+    manager, browser, page = browser_page(1280, 900)
+    try:
+        page.goto(web + "/")
+        page.get_by_role("tab", name="Compare roles").click()
+        table = page.locator("#rg-compare-table table.rg-table")
+        table.wait_for(timeout=30_000)
+        headers = table.locator("thead th").all_inner_texts()
+        assert headers == ["Facet", "Logistics Manager", "Operations Manager"]
+        budget = table.locator("tr", has_text="Budget Control")
+        assert "more focused budget" in budget.inner_text()
+        assert "larger budget" in budget.inner_text()
+        budget.locator("a.rg-marker").first.click()
+        page.wait_for_function(
+            "[...document.querySelectorAll('#rg-compare-table details')].some(d => d.open)"
+        )
+        page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"))
+
+        page.get_by_role("tab", name="Role profile").click()
+        page.locator("#rg-profile h4", has_text="Regulatory Compliance").wait_for(timeout=30_000)
+
+        page.get_by_role("tab", name="Which role fits me?").click()
+        page.locator("#rg-interests textarea").fill("negotiating with suppliers\ncontract law")
+        page.locator("#rg-match").click()
+        first = page.locator("#rg-matches .rg-group .rg-q").first
+        first.wait_for(timeout=30_000)
+        assert first.inner_text().startswith("1. Procurement Manager")
+        assert "not career advice" in page.locator("#rg-matches").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "match-desktop.png"))
+    finally:
+        browser.close()
+        manager.stop()

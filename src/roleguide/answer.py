@@ -22,12 +22,10 @@ from .query import is_comparison, is_who_question
 from .retrieval import Hit
 from .roles import RoleCatalog
 
-__all__ = ["ExtractiveAnswerer", "Scored"]
+__all__ = ["ExtractiveAnswerer", "Scored", "quote_span"]
 
 MAX_QUOTE_WORDS = 60
 MAX_SENTENCES = 3
-_BOTH = re.compile(r"\bboth\s+(roles|positions|jobs|of them|managers)\b|^both\b", re.I)
-_REFERS_BACK = re.compile(r"(they|their|them|this role|this position|he|she|his|her)\b", re.I)
 _NEGATION = re.compile(r"\b(not|never|no longer|n't)\b|n't\b", re.I)
 _GENERIC_TOKENS = frozenset(tokenize(["role roles job jobs manager managers position"])[0])
 
@@ -66,7 +64,7 @@ def _pairs(tokens: list[str]) -> frozenset[tuple[str, str]]:
     return frozenset(itertools.pairwise(tokens))
 
 
-def _quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
+def quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
     """The sentence's span without a leading facet label ("Budget Control: ")."""
     start, end = chunk.sentences[position]
     sentence = chunk.sentence_text(position)
@@ -104,22 +102,13 @@ class ExtractiveAnswerer:
         info = self._info.get(chunk.id)
         if info is not None:
             return info
-        spans, subjects, tokens, pairs = [], [], [], []
-        current: tuple[str, ...] = ()
-        for i in range(len(chunk.sentences)):
-            a, b = _quote_span(chunk, i)
-            sentence = chunk.text[a - chunk.start : b - chunk.start]
-            mentions = self.catalog.mentions(sentence)
-            if mentions:
-                current = (mentions[0].role,)
-            elif _BOTH.search(sentence):
-                current = tuple(self.source_roles.get(chunk.source, ()))
-            elif not _REFERS_BACK.match(sentence):
-                current = ()
+        spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
+        texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in spans]
+        subjects = self.catalog.subjects(texts, self.source_roles.get(chunk.source, ()))
+        label = tokenize([chunk.section])[0] if chunk.kind == "facet" else []
+        tokens, pairs = [], []
+        for sentence in texts:
             words = tokenize([sentence])[0]
-            label = tokenize([chunk.section])[0] if chunk.kind == "facet" else []
-            spans.append((a, b))
-            subjects.append(current)
             tokens.append(frozenset(words))
             pairs.append(_pairs(label + words))
         section = frozenset(tokenize([chunk.section])[0]) if chunk.kind == "facet" else frozenset()

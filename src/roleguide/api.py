@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -20,13 +21,16 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from .answer import ExtractiveAnswerer
+from .careers import CareerMap
 from .config import Settings, resolve_settings
 from .conversation import Message, resolve_followup
 from .corpus import corpus_files
 from .errors import IndexLockedError, InvalidQuestionError
-from .index import IngestReport, Progress, VectorIndex, corpus_signature, ingest
-from .models import Answer
-from .query import clean_question, expand_intent
+from .index import VectorIndex
+from .ingest import IngestReport, Progress, corpus_signature, ingest
+from .lexical import tokenize
+from .models import Answer, Comparison, MatchResult, RoleInfo, RoleProfile
+from .query import clean_question, expand_intent, is_comparison
 from .retrieval import HybridRetriever, RetrieverMode
 from .roles import RoleCatalog, load_aliases
 
@@ -34,6 +38,14 @@ __all__ = ["RoleGuide"]
 
 log = logging.getLogger("roleguide")
 MAX_HISTORY_MESSAGES = 20
+_COMPARISON_WORDS = frozenset(
+    tokenize(
+        [
+            "difference differences different differ compare comparison versus vs between "
+            "main key contrast distinguish better choose"
+        ]
+    )[0]
+)
 MAX_HISTORY_CHARS = 4000
 
 
@@ -120,6 +132,7 @@ class RoleGuide:
         self.answerer = ExtractiveAnswerer(
             self.index, self.catalog, self.settings.min_support, source_roles
         )
+        self.careers = CareerMap(self.index, self.catalog, source_roles)
 
     def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Bring the index in line with the corpus folder; returns what changed."""
@@ -171,10 +184,65 @@ class RoleGuide:
         began = time.perf_counter()
         query = self.effective_query(question, history)
         question = clean_question(question, self.settings.max_question_chars)
-        vector = self.query_vector(query)
-        hits = self.retriever.search(query, vector)
-        answer = self.answerer.compose(question, query, vector, hits)
+        pair = self._comparison_pair(query)
+        if pair is not None:
+            answer = self._comparison_answer(question, query, *pair)
+        else:
+            vector = self.query_vector(query)
+            hits = self.retriever.search(query, vector)
+            answer = self.answerer.compose(question, query, vector, hits)
         return answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+
+    def _comparison_pair(self, query: str) -> tuple[str, str] | None:
+        """The two roles of a plain "X vs Y" question (nothing asked beyond comparing them)."""
+        named = self.catalog.roles_in(query)
+        if len(named) != 2 or not (is_comparison(query) or re.search(r"\bor\b", query)):
+            return None
+        if self.answerer.topic_tokens(query) - _COMPARISON_WORDS:
+            return None  # "How do their budgets differ?": answered from the budget passages
+        try:
+            self.careers.resolve(named[0]), self.careers.resolve(named[1])
+        except InvalidQuestionError:
+            return None
+        return named[0], named[1]
+
+    def _comparison_answer(self, question: str, query: str, a: str, b: str) -> Answer:
+        table = self.careers.compare(a, b)
+        text = (
+            f"{a} vs {b}, facet by facet — each cell quotes the articles:\n\n" + table.to_markdown()
+        )
+        return Answer(
+            question=question,
+            query=query,
+            text=text,
+            citations=table.citations,
+            comparison=table,
+        )
+
+    # -- career tools --------------------------------------------------------------------
+    def roles(self) -> list[RoleInfo]:
+        """The roles the corpus covers, with aliases and how many passages speak of each."""
+        self._ready()
+        return self.careers.roles()
+
+    def compare(self, first: str, second: str) -> Comparison:
+        """Two roles side by side, one row per facet, each cell a cited quote.
+
+        >>> guide.compare("ops manager", "Procurement Manager").rows[0].facet  # doctest: +SKIP
+        'Scope of Responsibilities'
+        """
+        self._ready()
+        return self.careers.compare(first, second)
+
+    def profile(self, role: str) -> RoleProfile:
+        """Everything the corpus says about one role, grouped by facet, cited."""
+        self._ready()
+        return self.careers.profile(role)
+
+    def match(self, interests: Sequence[str]) -> MatchResult:
+        """Roles ranked by how well the articles' statements match the given interests."""
+        self._ready()
+        return self.careers.match(interests)
 
     # -- about the corpus --------------------------------------------------------------
     def sources(self) -> list[dict]:

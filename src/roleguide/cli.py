@@ -51,6 +51,10 @@ def _guide(corpus: Path | None, home: Path | None, *, auto_ingest: bool = True):
 
 
 def _print_answer(answer) -> None:
+    if answer.comparison is not None:
+        out.print(escape(answer.text.split("\n", 1)[0]))
+        _print_comparison(answer.comparison)
+        return
     style = "yellow" if answer.abstained else "default"
     out.print(escape(answer.text), style=style)
     if answer.query != answer.question:
@@ -185,6 +189,116 @@ def chat(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer.text},
         ]
+
+
+def _citation_lines(citations) -> None:
+    for c in citations:
+        out.print(
+            f"  [bold cyan][{c.number}][/] {escape(c.title)} — {escape(c.section)}"
+            f" [dim]({escape(c.source)}, chars {c.start}–{c.end})[/]"
+        )
+
+
+def _print_comparison(table) -> None:
+    from rich.table import Table
+
+    grid = Table(show_lines=True, expand=True)
+    grid.add_column("Facet", style="bold", ratio=1, overflow="fold")
+    for role in table.roles:
+        grid.add_column(role, ratio=3)
+    for row in table.rows:
+        cells = [
+            f"“{escape(c.citation.quote)}” [cyan][{c.citation.number}][/]"
+            if c.citation
+            else "[dim]not stated in the articles[/]"
+            for c in row.cells
+        ]
+        grid.add_row(escape(row.facet), *cells)
+    out.print(grid)
+    _citation_lines(table.citations)
+
+
+@app.command()
+def roles(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
+    """List the roles the corpus covers, their aliases and how many passages speak of each."""
+    from rich.table import Table
+
+    try:
+        found = _guide(corpus, home).roles()
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    grid = Table("role", "aliases", "passages", "articles")
+    for r in found:
+        grid.add_row(r.name, ", ".join(r.aliases) or "—", str(r.passages), str(len(r.sources)))
+    out.print(grid)
+
+
+@app.command()
+def compare(
+    first: Annotated[str, typer.Argument(help="A role, e.g. 'Operations Manager'.")],
+    second: Annotated[str, typer.Argument(help="Another role, e.g. 'purchasing manager'.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Compare two roles facet by facet; every cell is a cited quote."""
+    try:
+        table = _guide(corpus, home).compare(first, second)
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    if json_output:
+        sys.stdout.write(table.model_dump_json(indent=2) + "\n")
+    elif markdown:
+        lines = [table.to_markdown(), ""]
+        lines += [f"[{c.number}] {c.title} — {c.section} ({c.source})" for c in table.citations]
+        sys.stdout.write("\n".join(lines) + "\n")
+    else:
+        _print_comparison(table)
+
+
+@app.command()
+def profile(
+    role: Annotated[str, typer.Argument(help="A role, e.g. 'Logistics Manager'.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Everything the articles say about one role, grouped by facet."""
+    try:
+        found = _guide(corpus, home).profile(role)
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    if json_output:
+        sys.stdout.write(found.model_dump_json(indent=2) + "\n")
+        return
+    out.print(f"[bold]{escape(found.role)}[/]")
+    for section in found.sections:
+        out.print(f"\n[bold]{escape(section.facet)}[/]")
+        for c in section.citations:
+            out.print(f"  “{escape(c.quote)}” [cyan][{c.number}][/] [dim]{escape(c.source)}[/]")
+
+
+@app.command()
+def match(
+    interests: Annotated[list[str], typer.Argument(help="Tasks or interests, each in quotes.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Which roles' described work matches these tasks or interests (a pointer, not advice)."""
+    try:
+        result = _guide(corpus, home).match(interests)
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+    if json_output:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    for rank, m in enumerate(result.matches, start=1):
+        out.print(f"{rank}. [bold]{escape(m.role)}[/] [dim](score {m.score:.2f})[/]")
+        for c in m.evidence:
+            out.print(f"   “{escape(c.quote)}” [dim]— {escape(c.title)}, {escape(c.section)}[/]")
+    out.print(f"[dim]{escape(result.note)}[/]")
 
 
 @app.command("eval")

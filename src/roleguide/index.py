@@ -19,25 +19,22 @@ import contextlib
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock, Timeout
+from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
-from .chunks import CHUNKER_VERSION, Chunk, chunk_corpus
-from .corpus import SkippedFile, corpus_files, load_corpus
+from .chunks import CHUNKER_VERSION, Chunk
 from .embeddings import embedding_model_id
-from .errors import IndexLockedError, IndexMismatchError
+from .errors import IndexMismatchError
 from .lexical import LexicalIndex
 
-__all__ = ["ChunkRecord", "IngestReport", "VectorIndex", "corpus_signature", "ingest"]
+__all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
 
 REBUILD_HINT = "run `roleguide ingest --rebuild` to build it again from the corpus"
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -59,27 +56,7 @@ class ChunkRecord:
         return self.text[a - self.start : b - self.start]
 
 
-@dataclass
-class IngestReport:
-    """What one ``ingest`` did; ``changed`` is false when the index was already up to date."""
-
-    files: list[str] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    added: int = 0
-    removed: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    chunks: int = 0
-    sentences_embedded: int = 0
-    seconds: float = 0.0
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.added or self.removed or self.updated)
-
-
-def _chunk_metadata(chunk: Chunk) -> dict:
+def chunk_metadata(chunk: Chunk) -> dict:
     return {
         "source": chunk.source,
         "title": chunk.title,
@@ -135,7 +112,8 @@ class VectorIndex:
                 f"the index manifest {self.manifest_path} is damaged ({e}); {REBUILD_HINT}"
             ) from e
 
-    def _write_manifest(self, manifest: dict) -> None:
+    def write_manifest(self, manifest: dict) -> None:
+        """Replace the manifest atomically (the last step of an ingest)."""
         tmp = self.manifest_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.manifest_path)
@@ -264,6 +242,12 @@ class VectorIndex:
         self.home.mkdir(parents=True, exist_ok=True)
         return FileLock(str(self.home / "write.lock"), timeout=0)
 
+    def forget_cached(self) -> None:
+        """Drop in-memory caches after the stored index changed."""
+        self._lexical = None
+        self._chunk_cache.clear()
+        self._vector_cache.clear()
+
     def reset(self) -> None:
         """Drop everything stored (used by ``--rebuild``); the caller holds the write lock."""
         for kind in ("sentences", "chunks"):
@@ -275,148 +259,3 @@ class VectorIndex:
         self._dense_store = None
         self._chunk_cache.clear()
         self._vector_cache.clear()
-
-
-def corpus_signature(files: Sequence[tuple[Path, str]]) -> list[list]:
-    """Cheap fingerprint of the corpus folder (names, sizes, times) to notice edits."""
-    out = []
-    for path, source in files:
-        st = path.stat()
-        out.append([source, st.st_size, st.st_mtime_ns])
-    return out
-
-
-def _batches(items: Sequence, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _embed_new(index: VectorIndex, new: list[Chunk], progress: Progress | None):
-    texts = [t for c in new for t in c.embedding_texts()]
-    vectors: list[list[float]] = []
-    for batch in _batches(texts, 256):
-        vectors.extend(index.embeddings.embed_documents(list(batch)))
-        if progress:
-            progress("embedding", len(vectors), len(texts))
-    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
-
-
-def _write_new(index: VectorIndex, new: list[Chunk], vectors: np.ndarray) -> None:
-    limit = index.client.get_max_batch_size()
-    sentence_rows, chunk_rows, row = [], [], 0
-    for c in new:
-        n = len(c.sentences)
-        mine = vectors[row : row + n]
-        row += n
-        for i in range(n):
-            meta = {"chunk_id": c.id, "source": c.source, "section": c.section, "position": i}
-            sentence_rows.append((f"{c.id}:{i}", mine[i].tolist(), c.sentence_text(i), meta))
-        mean = mine.mean(axis=0)
-        mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        chunk_rows.append((c.id, mean.tolist(), c.text, _chunk_metadata(c)))
-    # Sentences first: a chunk row only appears once all of its sentences are stored.
-    for collection, rows in ((index.sentences, sentence_rows), (index.chunks, chunk_rows)):
-        for batch in _batches(rows, limit):
-            ids, embs, docs, metas = zip(*batch, strict=True)
-            collection.upsert(
-                ids=list(ids), embeddings=list(embs), documents=list(docs), metadatas=list(metas)
-            )
-
-
-def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
-    limit = index.client.get_max_batch_size()
-    chunk_ids = list(gone)
-    for batch in _batches(chunk_ids, limit):
-        index.chunks.delete(ids=list(batch))
-    sentence_ids = [f"{cid}:{i}" for cid, n in gone.items() for i in range(n)]
-    for batch in _batches(sentence_ids, limit):
-        index.sentences.delete(ids=list(batch))
-
-
-def ingest(
-    index: VectorIndex,
-    corpus_dir: Path,
-    *,
-    rebuild: bool = False,
-    progress: Progress | None = None,
-) -> IngestReport:
-    """Bring the index in line with ``corpus_dir``; embeds only chunks it has not seen.
-
-    Raises ``IndexLockedError`` when another process is writing the same index.
-    """
-    began = time.perf_counter()
-    files = corpus_files(corpus_dir)
-    lock = index.write_lock()
-    try:
-        lock.acquire()
-    except Timeout as e:
-        raise IndexLockedError(
-            f"another roleguide process is writing the index in {index.home} (lock: "
-            f"{lock.lock_file}); wait for it to finish, or run a Chroma server so that "
-            "several processes can share one index (see README: Running with a Chroma server)"
-        ) from e
-    try:
-        manifest = None if rebuild else index.manifest()
-        if rebuild:
-            index.reset()
-        elif manifest is not None:
-            index.check_compatible(manifest)  # never mix two models in one index silently
-        loaded = load_corpus(corpus_dir, files)
-        report = IngestReport(
-            files=[d.source for d in loaded.documents],
-            skipped=loaded.skipped,
-            warnings=[f"{d.source}: {w}" for d in loaded.documents for w in d.warnings],
-        )
-        wanted = {c.id: c for c in chunk_corpus(loaded.documents)}
-        stored = index.chunks.get(include=["metadatas"])
-        have = dict(zip(stored["ids"], stored["metadatas"], strict=True))
-        new = [c for cid, c in wanted.items() if cid not in have]
-        gone = {
-            cid: len(json.loads(meta["sentences"]))
-            for cid, meta in have.items()
-            if cid not in wanted
-        }
-        moved = [c for cid, c in wanted.items() if cid in have and have[cid] != _chunk_metadata(c)]
-        if new:
-            vectors = _embed_new(index, new, progress)
-            _write_new(index, new, vectors)
-        for batch in _batches(moved, index.client.get_max_batch_size()):
-            index.chunks.update(
-                ids=[c.id for c in batch], metadatas=[_chunk_metadata(c) for c in batch]
-            )
-        if gone:
-            _delete(index, gone)
-        index._chunk_cache.clear()
-        report.added, report.removed, report.updated = len(new), len(gone), len(moved)
-        report.unchanged = len(wanted) - len(new) - len(moved)
-        report.chunks = len(wanted)
-        report.sentences_embedded = sum(len(c.sentences) for c in new)
-        lexical_missing = LexicalIndex.load(index.home / "bm25") is None
-        if report.changed or lexical_missing or manifest is None:
-            if progress:
-                progress("lexical index", 0, 1)
-            ordered = list(wanted.values())
-            LexicalIndex.build(
-                [c.id for c in ordered], [LexicalIndex.document_text(c) for c in ordered]
-            ).save(index.home / "bm25")
-        digests = {d.source: d.digest for d in loaded.documents}
-        signature = corpus_signature(files)
-        if report.changed or manifest is None or manifest.get("signature") != signature:
-            index._write_manifest(
-                {
-                    "model": index.model_id,
-                    "chunker": CHUNKER_VERSION,
-                    "chunks": len(wanted),
-                    "files": digests,
-                    "signature": signature,
-                    "titles": {d.source: d.title for d in loaded.documents},
-                    "roles": {d.source: list(d.roles) for d in loaded.documents},
-                    "skipped": {s.source: s.reason for s in loaded.skipped},
-                    "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                }
-            )
-        index._lexical = None
-        report.seconds = time.perf_counter() - began
-        return report
-    finally:
-        lock.release()

@@ -6,7 +6,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Answer", "Citation"]
+__all__ = [
+    "Answer",
+    "Cell",
+    "Citation",
+    "Comparison",
+    "FacetRow",
+    "MatchResult",
+    "ProfileSection",
+    "RoleInfo",
+    "RoleMatch",
+    "RoleProfile",
+]
 
 
 class Citation(BaseModel):
@@ -31,6 +42,98 @@ class Citation(BaseModel):
     passage_start: int
 
 
+class Cell(BaseModel):
+    """One role's entry in a comparison row: a cited quote, or nothing stated."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    citation: Citation | None = None
+
+    @property
+    def quote(self) -> str | None:
+        return self.citation.quote if self.citation else None
+
+
+class FacetRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    facet: str
+    cells: tuple[Cell, ...]
+
+
+class Comparison(BaseModel):
+    """Two roles side by side, one row per facet the articles cover for either."""
+
+    model_config = ConfigDict(frozen=True)
+
+    roles: tuple[str, str]
+    rows: tuple[FacetRow, ...]
+    citations: tuple[Citation, ...]
+
+    def to_markdown(self) -> str:
+        """A Markdown table: each cell a quote with its [n], or "not stated in the articles"."""
+
+        def cell(c: Cell) -> str:
+            if c.citation is None:
+                return "*not stated in the articles*"
+            quote = c.citation.quote.replace("|", "\\|").replace("\n", " ")
+            return f"“{quote}” [{c.citation.number}]"
+
+        lines = [
+            f"| Facet | {self.roles[0]} | {self.roles[1]} |",
+            "| --- | --- | --- |",
+            *(f"| {r.facet} | " + " | ".join(cell(c) for c in r.cells) + " |" for r in self.rows),
+        ]
+        return "\n".join(lines)
+
+
+class RoleInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    aliases: tuple[str, ...]
+    passages: int = Field(description="passages (chunks) with a sentence about the role")
+    sources: tuple[str, ...]
+
+
+class ProfileSection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    facet: str
+    citations: tuple[Citation, ...]
+
+
+class RoleProfile(BaseModel):
+    """Everything the corpus says about one role, grouped by facet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    sections: tuple[ProfileSection, ...]
+
+
+class RoleMatch(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: str
+    score: float
+    evidence: tuple[Citation, ...] = Field(description="the passages that justify the score")
+
+
+class MatchResult(BaseModel):
+    """Roles ranked by how well what the articles say of them matches the interests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    interests: tuple[str, ...]
+    matches: tuple[RoleMatch, ...]
+    note: str = (
+        "A pointer into the articles, not career advice: roles are ranked by how closely "
+        "the articles' statements about them match what you wrote."
+    )
+
+
 class Answer(BaseModel):
     """What ``RoleGuide.ask`` returns.
 
@@ -49,5 +152,8 @@ class Answer(BaseModel):
     abstained: bool = False
     related: tuple[Citation, ...] = ()
     lead_role: str | None = Field(default=None, description="the role the lead sentence names")
+    comparison: Comparison | None = Field(
+        default=None, description="for 'X vs Y' questions: the side-by-side table"
+    )
     answerer: Literal["extractive"] = "extractive"
     seconds: float = 0.0

@@ -30,6 +30,11 @@ _NOT_A_MODIFIER = frozenset(
     "did is are was be of for to as and or with by become becomes becoming from "
     "into than about what who how".split()
 )
+_BOTH = re.compile(r"\bboth\s+(roles|positions|jobs|of them|managers)\b|^both\b", re.I)
+_REFERS_BACK = re.compile(r"(they|their|them|this role|this position|he|she|his|her)\b", re.I)
+_COORDINATED = re.compile(
+    r"\b([A-Za-z]+)\s+(and|or|vs\.?|versus|&)\s+([A-Za-z]+)\s+(manager|managers)\b", re.I
+)
 _CAREER_TARGET = re.compile(
     r"\b(become|becoming|becomes|into|promoted to|move up to|lead to|leads to)\s+(an?\s+|the\s+)?"
     r"(\w+\s+){0,2}$",
@@ -130,15 +135,54 @@ class RoleCatalog:
         """The distinct known roles ``text`` mentions, first mention first."""
         return list(dict.fromkeys(m.role for m in self.mentions(text)))
 
+    def subjects(
+        self, sentences: list[str], both: tuple[str, ...] | list[str] = ()
+    ) -> list[tuple[str, ...]]:
+        """The role(s) each sentence of a paragraph speaks about.
+
+        A sentence is about the first role it names; "Both roles…" is about ``both``
+        (the roles its article compares); a sentence starting with "They/Their/This
+        role…" continues the previous sentence's subject; any other is about no role.
+
+        >>> cat = RoleCatalog(["Operations Manager", "Logistics Manager"])
+        >>> cat.subjects(["An Operations Manager plans.", "Their role is broad.",
+        ...               "Logistics Managers move goods.", "Inventory matters."])
+        [('Operations Manager',), ('Operations Manager',), ('Logistics Manager',), ()]
+        """
+        out: list[tuple[str, ...]] = []
+        current: tuple[str, ...] = ()
+        for sentence in sentences:
+            mentions = self.mentions(sentence)
+            if mentions:
+                current = (mentions[0].role,)
+            elif _BOTH.search(sentence):
+                current = tuple(both)
+            elif not _REFERS_BACK.match(sentence):
+                current = ()
+            out.append(current)
+        return out
+
     def canonical(self, name: str) -> str | None:
         """The canonical role for a name or alias (any case, singular or plural), else None."""
         found = self.mentions(name.strip())
         return found[0].role if found else None
 
     def normalise(self, text: str) -> str:
-        """Replace aliases with canonical role names, keeping plurals."""
+        """Replace aliases with canonical role names, keeping plurals; spell out shared
+        nouns ("operations and procurement managers" → "operations managers and
+        procurement managers")."""
         if self._pattern is None:
             return text
+
+        def spell_out(m: re.Match) -> str:
+            noun = m.group(4)
+            singular = re.sub(r"s$", "", noun, flags=re.I)
+            if f"{m.group(1)} {singular}".casefold() not in self._forms:
+                return m.group(0)
+            plural = noun if noun.lower().endswith("s") else noun + "s"
+            return f"{m.group(1)} {plural} {m.group(2)} {m.group(3)} {noun}"
+
+        text = _COORDINATED.sub(spell_out, text)
 
         def swap(m: re.Match) -> str:
             surface = m.group(0)

@@ -12,6 +12,7 @@ and exposes the structured answer as the named API endpoint ``/ask``::
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -24,8 +25,11 @@ from .ui_html import (
     APP_CSS,
     APP_JS,
     answer_markdown,
+    comparison_html,
     corpus_table,
+    match_html,
     md_escape,
+    profile_html,
     sentences_for_streaming,
     sources_html,
 )
@@ -103,6 +107,26 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             raise gr.Error(str(e)) from None
         return answer.model_dump(mode="json")
 
+    role_names = [r.name for r in guide.roles()]
+
+    def compare_roles(first: str, second: str) -> str:
+        try:
+            return comparison_html(guide.compare(first, second), corpus_dir)
+        except RoleGuideError as e:
+            return f"<p class='rg-none'>{html.escape(str(e))}</p>"
+
+    def show_profile(role: str) -> str:
+        try:
+            return profile_html(guide.profile(role), corpus_dir)
+        except RoleGuideError as e:
+            return f"<p class='rg-none'>{html.escape(str(e))}</p>"
+
+    def match_roles(text: str) -> str:
+        try:
+            return match_html(guide.match((text or "").splitlines()), corpus_dir)
+        except RoleGuideError as e:
+            return f"<p class='rg-none'>{html.escape(str(e))}</p>"
+
     with gr.Blocks(title="roleguide — operations, logistics & procurement careers") as app:
         gr.Markdown(
             "## roleguide\n"
@@ -112,7 +136,7 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         )
         history = gr.State([])
         turns = gr.State([])
-        with gr.Row(equal_height=False):
+        with gr.Tab("Chat", elem_id="rg-tab-chat"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
                     label="Conversation",
@@ -142,6 +166,44 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
                 panel = gr.HTML(sources_html([], corpus_dir), elem_id="rg-sources", js_on_load=None)
                 with gr.Accordion("Articles in the corpus", open=False, elem_id="rg-corpus"):
                     gr.HTML(corpus_table(guide.sources()), js_on_load=None)
+        with gr.Tab("Compare roles", elem_id="rg-tab-compare"):
+            with gr.Row():
+                first = gr.Dropdown(
+                    role_names,
+                    value=role_names[0] if role_names else None,
+                    label="Role",
+                    elem_id="rg-role-a",
+                )
+                second = gr.Dropdown(
+                    role_names,
+                    value=role_names[1] if len(role_names) > 1 else None,
+                    label="Compared with",
+                    elem_id="rg-role-b",
+                )
+            compare_button = gr.Button("Compare", variant="primary", elem_id="rg-compare")
+            table = gr.HTML(elem_id="rg-compare-table", js_on_load=None)
+        with gr.Tab("Role profile", elem_id="rg-tab-profile"):
+            chosen = gr.Dropdown(
+                role_names,
+                value=role_names[0] if role_names else None,
+                label="Role",
+                elem_id="rg-profile-role",
+            )
+            profile_box = gr.HTML(elem_id="rg-profile", js_on_load=None)
+        with gr.Tab("Which role fits me?", elem_id="rg-tab-match"):
+            gr.Markdown(
+                "Write the work you like, one task or interest per line. roleguide ranks the "
+                "roles by how closely the articles' statements about them match — a pointer "
+                "into the articles, not career advice."
+            )
+            interests = gr.Textbox(
+                lines=3,
+                label="Tasks or interests",
+                elem_id="rg-interests",
+                placeholder="negotiating with suppliers\ncontract law",
+            )
+            match_button = gr.Button("Find matching roles", variant="primary", elem_id="rg-match")
+            matches = gr.HTML(elem_id="rg-matches", js_on_load=None)
         outputs = [box, chatbot, history, turns, panel]
         inputs = [box, chatbot, history, turns]
         for trigger in (box.submit, send.click):
@@ -150,6 +212,12 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             respond, inputs, outputs, api_visibility="private"
         )
         clear_button.click(clear, None, outputs, api_visibility="private")
+        for trigger in (compare_button.click, first.change, second.change):
+            trigger(compare_roles, [first, second], table, api_visibility="private")
+        chosen.change(show_profile, chosen, profile_box, api_visibility="private")
+        match_button.click(match_roles, interests, matches, api_visibility="private")
+        app.load(compare_roles, [first, second], table, api_visibility="private")
+        app.load(show_profile, chosen, profile_box, api_visibility="private")
         gr.api(ask_api, api_name="ask", concurrency_limit=CONCURRENCY)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app

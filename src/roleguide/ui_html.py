@@ -13,14 +13,18 @@ from functools import lru_cache
 from pathlib import Path
 
 from .corpus import load_document
-from .models import Answer, Citation
+from .models import Answer, Citation, Comparison, MatchResult, RoleProfile
 
 __all__ = [
     "APP_CSS",
     "APP_JS",
     "answer_markdown",
+    "comparison_html",
+    "comparison_markdown",
     "corpus_table",
+    "match_html",
     "md_escape",
+    "profile_html",
     "sentences_for_streaming",
     "sources_html",
 ]
@@ -38,8 +42,28 @@ def _marker_links(escaped: str, turn: int) -> str:
     return re.sub(r"\\\[(\d+)\\\]", rf"[[\1]](#rg-{turn}-\1)", escaped)
 
 
+def comparison_markdown(table: Comparison, turn: int) -> str:
+    """A comparison as a Markdown table whose cells are escaped quotes with clickable [n]."""
+
+    def cell(c) -> str:
+        if c.citation is None:
+            return "*not stated in the articles*"
+        quote = md_escape(c.citation.quote).replace("\\|", "&#124;")
+        return f"“{quote}” [[{c.citation.number}]](#rg-{turn}-{c.citation.number})"
+
+    head = f"| Facet | {md_escape(table.roles[0])} | {md_escape(table.roles[1])} |"
+    rows = [
+        f"| {md_escape(r.facet)} | " + " | ".join(cell(c) for c in r.cells) + " |"
+        for r in table.rows
+    ]
+    intro = f"**{md_escape(table.roles[0])} vs {md_escape(table.roles[1])}**, facet by facet:"
+    return "\n".join([intro, "", head, "| --- | --- | --- |", *rows])
+
+
 def answer_markdown(answer: Answer, turn: int) -> str:
     """The chat message for an answer: escaped text, clickable ``[n]`` markers."""
+    if answer.comparison is not None:
+        return comparison_markdown(answer.comparison, turn)
     if answer.abstained:
         rest = answer.text.removeprefix("The articles don't cover this.").strip()
         body = "**The articles don't cover this.**"
@@ -53,6 +77,8 @@ def answer_markdown(answer: Answer, turn: int) -> str:
 
 def sentences_for_streaming(markdown: str) -> list[str]:
     """Growing prefixes of a chat message, one more sentence (ending in a marker) each."""
+    if markdown.lstrip().startswith("**") and "\n| Facet |" in markdown:
+        return [markdown]  # a table streams as a whole
     cuts = [m.end() for m in re.finditer(r"\[\[\d+\]\]\(#rg-\d+-\d+\)", markdown)]
     prefixes = [markdown[:c] for c in cuts if c < len(markdown)]
     return [*prefixes, markdown]
@@ -94,7 +120,7 @@ def _article_view(c: Citation, corpus_dir: Path) -> str:
     )
 
 
-def _card(c: Citation, turn: int, corpus_dir: Path, related: bool) -> str:
+def _card(c: Citation, turn: int | str, corpus_dir: Path, related: bool = False) -> str:
     anchor = f"rg-{turn}-{c.number}" if not related else f"rg-{turn}-r{c.number}"
     passage = _highlight(
         c.passage, 0, len(c.passage), c.start - c.passage_start, c.end - c.passage_start
@@ -135,6 +161,55 @@ def sources_html(turns: list[tuple[str, Answer]], corpus_dir: Path) -> str:
     return "<div class='rg-sources'>" + "".join(groups) + "</div>"
 
 
+def _link(c: Citation, prefix: str) -> str:
+    return f"<a href='#rg-{prefix}-{c.number}' class='rg-marker'>[{c.number}]</a>"
+
+
+def comparison_html(table: Comparison, corpus_dir: Path) -> str:
+    """The compare tab: the table (each cell a quote and its [n]) and the cards below."""
+    head = "".join(f"<th>{html.escape(r)}</th>" for r in table.roles)
+    rows = []
+    for row in table.rows:
+        cells = []
+        for c in row.cells:
+            if c.citation is None:
+                cells.append("<td class='rg-none'>not stated in the articles</td>")
+            else:
+                cells.append(f"<td>“{html.escape(c.citation.quote)}” {_link(c.citation, 'c')}</td>")
+        rows.append(f"<tr><th scope='row'>{html.escape(row.facet)}</th>{''.join(cells)}</tr>")
+    cards = "".join(_card(c, "c", corpus_dir) for c in table.citations)
+    return (
+        "<div class='rg-compare'><table class='rg-table'><thead><tr><th>Facet</th>"
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"<h4>Sources</h4><div class='rg-sources'>{cards}</div></div>"
+    )
+
+
+def profile_html(found: RoleProfile, corpus_dir: Path) -> str:
+    """The profile tab: every statement about the role, grouped by facet, as cards."""
+    parts = [f"<div class='rg-profile'><h3>{html.escape(found.role)}</h3>"]
+    for section in found.sections:
+        cards = "".join(_card(c, "p", corpus_dir) for c in section.citations)
+        parts.append(f"<h4>{html.escape(section.facet)}</h4>{cards}")
+    return "".join(parts) + "</div>"
+
+
+def match_html(result: MatchResult, corpus_dir: Path) -> str:
+    """The match tab: roles ranked, each with the passages that justify its place."""
+    parts = ["<div class='rg-match'>"]
+    top = max((m.score for m in result.matches), default=1.0) or 1.0
+    for rank, m in enumerate(result.matches, start=1):
+        width = int(100 * m.score / top)
+        cards = "".join(_card(c, f"m{rank}", corpus_dir) for c in m.evidence)
+        parts.append(
+            f"<section class='rg-group'><div class='rg-q'>{rank}. {html.escape(m.role)} "
+            f"<span class='rg-section'>score {m.score:.2f}</span></div>"
+            f"<div class='rg-bar' style='width:{width}%'></div>{cards}</section>"
+        )
+    parts.append(f"<p class='rg-note'>{html.escape(result.note)}</p></div>")
+    return "".join(parts)
+
+
 def corpus_table(sources: list[dict]) -> str:
     """The articles in the index with their roles and chunk counts."""
     rows = "".join(
@@ -171,8 +246,20 @@ APP_CSS = """
   border-top: 1px solid var(--border-color-primary); padding-top: 0.4rem; }
 .rg-passage { background: #fef3c7; }
 .rg-corpus { width: 100%; font-size: 0.9em; }
+.rg-table { width: 100%; border-collapse: collapse; font-size: 0.92em; }
+.rg-table th, .rg-table td { border: 1px solid var(--border-color-primary); padding: 0.4rem;
+  vertical-align: top; text-align: left; }
+.rg-table tbody th { width: 18%; }
+.rg-none { color: var(--body-text-color-subdued); font-style: italic; }
+.rg-marker { color: var(--color-accent); font-weight: 700; text-decoration: none; }
+.rg-bar { height: 6px; background: var(--color-accent); border-radius: 3px;
+  margin: 0.2rem 0 0.5rem; }
+.rg-note { color: var(--body-text-color-subdued); font-size: 0.9em; }
+@media (max-width: 700px) { .rg-table { font-size: 0.8em; } .rg-table tbody th { width: auto; } }
 .rg-file { font-size: 0.8em; color: var(--body-text-color-subdued); }
 .rg-flash { outline: 3px solid var(--color-accent); }
+#rg-chat table td, #rg-chat table th { word-break: normal; overflow-wrap: normal; hyphens: auto; }
+#rg-chat table td:first-child { min-width: 7em; }
 #rg-chat a[href^="#rg-"] { color: var(--color-accent); font-weight: 700; text-decoration: none; }
 @media (max-width: 700px) { .rg-article { max-height: 40vh; } }
 """
