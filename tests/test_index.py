@@ -38,7 +38,8 @@ def test_incremental_ingest_with_the_real_model(corpus_copy, tmp_path):
     path.write_text(text.replace(old, "Procurement Managers may use dedicated e-sourcing software"))
     edited = ingest(index, corpus_copy)
     assert (edited.added, edited.removed) == (1, 1)
-    assert edited.sentences_embedded == 2  # the Technology Utilization paragraph only
+    # the Technology Utilization paragraph only; its unchanged first sentence is reused
+    assert (edited.sentences_embedded, edited.sentences_reused) == (1, 1)
     assert len(stored_ids(index) - ids_before) == 1
 
     path.unlink()
@@ -125,3 +126,31 @@ def test_second_writer_is_refused(corpus_dir, tmp_path, hash_embeddings):
         holder.kill()
         holder.wait()
     assert ingest(VectorIndex(home, hash_embeddings), corpus_dir).added == 49
+
+
+def test_a_copy_adds_nothing_and_a_rename_embeds_nothing(corpus_copy, tmp_path):
+    index = VectorIndex(tmp_path / "home", load_embeddings())
+    ingest(index, corpus_copy)
+    before = stored_ids(index)
+    original = corpus_copy / "operations-vs-logistics-guide.md"
+    (corpus_copy / "a-copy-sorted-first.md").write_bytes(original.read_bytes())
+    copied = ingest(index, corpus_copy)
+    assert (copied.added, copied.removed, copied.sentences_embedded) == (0, 0, 0)
+    assert stored_ids(index) == before
+    (corpus_copy / "a-copy-sorted-first.md").unlink()
+    original.rename(corpus_copy / "renamed.md")
+    renamed = ingest(index, corpus_copy)
+    assert renamed.added == renamed.removed == 7
+    assert renamed.sentences_embedded == 0 and renamed.sentences_reused > 0
+
+
+def test_persisted_bm25_matches_a_fresh_build(built_home, guide):
+    from roleguide.lexical import LexicalIndex
+
+    saved = LexicalIndex.load(built_home / "bm25")
+    records = guide.index.get_chunks(saved.ids)
+    fresh = LexicalIndex.build(
+        saved.ids, [LexicalIndex.document_text(records[i]) for i in saved.ids]
+    )
+    for query in ["customs compliance", "negotiate contracts suppliers", "degree MBA", "zzz"]:
+        assert saved.search(query, 10) == fresh.search(query, 10)

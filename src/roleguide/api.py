@@ -77,6 +77,8 @@ class RoleGuide:
         corpus_dir: folder of articles (default ``corpus/``, env ``ROLEGUIDE_CORPUS``).
         home: data directory for the index (default ``.roleguide/``, env ``ROLEGUIDE_HOME``).
         embeddings: a LangChain ``Embeddings``; default the bundled all-MiniLM-L6-v2.
+        chroma_url: a Chroma server (``http://host:port``, env ``ROLEGUIDE_CHROMA_URL``)
+            to share one index between processes; default the embedded store in ``home``.
         auto_ingest: build or refresh the index when it is missing or the corpus changed.
     """
 
@@ -89,16 +91,23 @@ class RoleGuide:
         top_k: int | None = None,
         min_support: float | None = None,
         retriever: RetrieverMode = "hybrid",
+        chroma_url: str | None = None,
         auto_ingest: bool = True,
     ) -> None:
         self.settings: Settings = resolve_settings(
-            corpus_dir=corpus_dir, home=home, top_k=top_k, min_support=min_support
+            corpus_dir=corpus_dir,
+            home=home,
+            top_k=top_k,
+            min_support=min_support,
+            chroma_url=chroma_url,
         )
         if embeddings is None:
             from .embeddings import load_embeddings
 
             embeddings = load_embeddings()
-        self.index = VectorIndex(self.settings.home, embeddings, self.settings.collection)
+        self.index = VectorIndex(
+            self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
+        )
         self._mode: RetrieverMode = retriever
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -113,6 +122,8 @@ class RoleGuide:
         manifest = self.index.manifest()
         if manifest is None:
             return True
+        if self.settings.chroma_url and not Path(self.settings.corpus_dir).is_dir():
+            return False  # a replica without the corpus serves the shared index as it is
         return manifest.get("signature") != corpus_signature(corpus_files(self.settings.corpus_dir))
 
     def refresh(self, *, auto_ingest: bool = True) -> None:

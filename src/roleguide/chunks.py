@@ -27,7 +27,7 @@ __all__ = [
     "count_tokens",
 ]
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # the index format: bump when stored rows change shape
 MAX_CHUNK_TOKENS = 254  # the model's 256 word pieces less [CLS] and [SEP]
 MAX_SENTENCE_TOKENS = 200  # leaves room for the section prefix sentences are embedded with
 
@@ -77,6 +77,12 @@ def count_tokens(text: str) -> int:
     return len(_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
+def fits(text: str, limit: int) -> bool:
+    """Whether ``text`` is at most ``limit`` word pieces; short texts skip the tokenizer
+    (a word piece never has fewer than one character)."""
+    return len(text) <= limit or count_tokens(text) <= limit
+
+
 def chunk_id(source: str, section: str, text: str) -> str:
     """Stable id: the same passage in the same file always gets the same id."""
     return hashlib.sha256(f"{source}\0{section}\0{text}".encode()).hexdigest()[:32]
@@ -86,13 +92,13 @@ def _fit(text: str, spans: list[Span], limit: int) -> list[Span]:
     """Split any span over ``limit`` tokens at word boundaries into pieces under it."""
     out: list[Span] = []
     for a, b in spans:
-        if count_tokens(text[a:b]) <= limit:
+        if fits(text[a:b], limit):
             out.append((a, b))
             continue
         piece_start = a
         piece_end = a
         for _, w_end in word_spans(text, a, b):
-            if piece_end > piece_start and count_tokens(text[piece_start:w_end]) > limit:
+            if piece_end > piece_start and not fits(text[piece_start:w_end], limit):
                 out.append((piece_start, piece_end))
                 piece_start = next(i for i in range(piece_end, b) if not text[i].isspace())
             piece_end = w_end
@@ -109,7 +115,7 @@ def _block_chunks(doc: SourceDocument, block: Block, section: str) -> Iterable[C
     )
     group: list[Span] = []
     for span in sentences:
-        if group and count_tokens(text[group[0][0] : span[1]]) > MAX_CHUNK_TOKENS:
+        if group and not fits(text[group[0][0] : span[1]], MAX_CHUNK_TOKENS):
             yield _make_chunk(doc, block.kind, section, group)
             group = []
         group.append(span)

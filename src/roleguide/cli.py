@@ -32,6 +32,10 @@ CorpusOpt = Annotated[
     Path | None,
     typer.Option("--corpus", help="Folder of articles [env: ROLEGUIDE_CORPUS; default: corpus]"),
 ]
+ChromaOpt = Annotated[
+    str | None,
+    typer.Option("--chroma-url", help="Chroma server http://host:port [env: ROLEGUIDE_CHROMA_URL]"),
+]
 HomeOpt = Annotated[
     Path | None,
     typer.Option("--home", help="Data directory [env: ROLEGUIDE_HOME; default: .roleguide]"),
@@ -43,11 +47,15 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _guide(corpus: Path | None, home: Path | None, *, auto_ingest: bool = True):
+def _guide(
+    corpus: Path | None, home: Path | None, chroma_url: str | None = None, *, auto_ingest=True
+):
     from .api import RoleGuide
 
     with err.status("Loading the model and the index…"):
-        return RoleGuide(corpus_dir=corpus, home=home, auto_ingest=auto_ingest)
+        return RoleGuide(
+            corpus_dir=corpus, home=home, chroma_url=chroma_url, auto_ingest=auto_ingest
+        )
 
 
 def _print_answer(answer) -> None:
@@ -90,13 +98,14 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(help="Drop the index and build it anew.")] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Build or update the index from the corpus folder (only changed files are embedded)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
     try:
-        guide = _guide(corpus, home, auto_ingest=False)
+        guide = _guide(corpus, home, chroma_url, auto_ingest=False)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -118,7 +127,7 @@ def ingest(
         err.print(f"[yellow]Warning:[/] {escape(warning)}")
     for skipped in report.skipped:
         err.print(f"[yellow]Skipped[/] {escape(skipped.source)}: {escape(skipped.reason)}")
-    table = Table(title=f"Index in {guide.settings.home}", show_header=False, box=None)
+    table = Table(title=f"Index in {guide.index.where}", show_header=False, box=None)
     table.add_row("files ingested", str(len(report.files)))
     table.add_row("files skipped", str(len(report.skipped)))
     table.add_row(
@@ -137,6 +146,7 @@ def ask(
     json_output: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Ask one question and print the cited answer."""
     from .config import resolve_settings
@@ -144,7 +154,7 @@ def ask(
 
     try:
         clean_question(question, resolve_settings().max_question_chars)
-        answer = _guide(corpus, home).ask(question)
+        answer = _guide(corpus, home, chroma_url).ask(question)
     except (RoleGuideError, ValueError) as e:
         raise _fail(str(e)) from None
     if json_output:
@@ -154,10 +164,10 @@ def ask(
 
 
 @app.command()
-def chat(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
+def chat(corpus: CorpusOpt = None, home: HomeOpt = None, chroma_url: ChromaOpt = None) -> None:
     """Talk with roleguide in the terminal; follow-up questions use the conversation."""
     try:
-        guide = _guide(corpus, home)
+        guide = _guide(corpus, home, chroma_url)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     out.print(
@@ -219,12 +229,12 @@ def _print_comparison(table) -> None:
 
 
 @app.command()
-def roles(corpus: CorpusOpt = None, home: HomeOpt = None) -> None:
+def roles(corpus: CorpusOpt = None, home: HomeOpt = None, chroma_url: ChromaOpt = None) -> None:
     """List the roles the corpus covers, their aliases and how many passages speak of each."""
     from rich.table import Table
 
     try:
-        found = _guide(corpus, home).roles()
+        found = _guide(corpus, home, chroma_url).roles()
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     grid = Table("role", "aliases", "passages", "articles")
@@ -241,10 +251,11 @@ def compare(
     markdown: Annotated[bool, typer.Option("--markdown", help="Print a Markdown table.")] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Compare two roles facet by facet; every cell is a cited quote."""
     try:
-        table = _guide(corpus, home).compare(first, second)
+        table = _guide(corpus, home, chroma_url).compare(first, second)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     if json_output:
@@ -263,10 +274,11 @@ def profile(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Everything the articles say about one role, grouped by facet."""
     try:
-        found = _guide(corpus, home).profile(role)
+        found = _guide(corpus, home, chroma_url).profile(role)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     if json_output:
@@ -285,10 +297,11 @@ def match(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Which roles' described work matches these tasks or interests (a pointer, not advice)."""
     try:
-        result = _guide(corpus, home).match(interests)
+        result = _guide(corpus, home, chroma_url).match(interests)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     if json_output:
@@ -322,6 +335,7 @@ def eval_command(
     ] = None,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Run a question set: retrieval metrics (ranx), answer checks, reports."""
     from .evaluation import RETRIEVERS, QuestionSetError, evaluate
@@ -333,7 +347,7 @@ def eval_command(
     if min_pass is not None and not 0 <= min_pass <= 1:
         raise _fail("--min-pass is a share between 0 and 1, e.g. 0.9")
     try:
-        guide = _guide(corpus, home)
+        guide = _guide(corpus, home, chroma_url)
         with err.status(f"Evaluating {', '.join(chosen)}…"):
             report = evaluate(question_set, guide, chosen)
     except (RoleGuideError, QuestionSetError) as e:
@@ -366,10 +380,11 @@ def serve(
     share: Annotated[bool, typer.Option(help="Also make a public gradio.live link.")] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
 ) -> None:
     """Start the web app (chat with cited, inspectable answers)."""
     try:
-        guide = _guide(corpus, home)
+        guide = _guide(corpus, home, chroma_url)
         with err.status("Warming up…"):
             guide.ask("Who handles customs compliance?")
             from .ui import serve as serve_app

@@ -28,6 +28,8 @@ class Settings:
     min_support: float = 0.40
     """Below this evidence score the answer abstains; calibrated on evals/questions.yaml."""
     collection: str = "roleguide"
+    chroma_url: str = ""
+    """``http://host:port`` of a Chroma server to use instead of the embedded store."""
 
 
 DEFAULTS = Settings()
@@ -39,6 +41,7 @@ _ENV_NAMES = {
     "max_question_chars": "MAX_QUESTION_CHARS",
     "min_support": "MIN_SUPPORT",
     "collection": "COLLECTION",
+    "chroma_url": "CHROMA_URL",
 }
 
 

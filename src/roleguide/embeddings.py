@@ -50,7 +50,7 @@ def load_embeddings() -> Embeddings:
     embeddings = HuggingFaceEmbeddings(
         model_name=_bundled_model_dir(),
         model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": 64},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": 128},
     )
     object.__setattr__(embeddings, "roleguide_model_id", f"{MODEL_NAME}/{MODEL_DIMENSION}")
     return embeddings

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from .lexical import LexicalIndex
 
 __all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
 
+_MANIFEST_KEY = "roleguide_manifest"
 REBUILD_HINT = "run `roleguide ingest --rebuild` to build it again from the corpus"
 
 
@@ -68,6 +70,28 @@ def chunk_metadata(chunk: Chunk) -> dict:
     }
 
 
+def _http_client(url: str):
+    """A Chroma ``HttpClient`` for ``http(s)://host:port``, checked with a heartbeat."""
+    from urllib.parse import urlparse
+
+    import chromadb
+
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if not parsed.hostname:
+        raise IndexMismatchError(f"ROLEGUIDE_CHROMA_URL {url!r} is not http://host:port")
+    ssl = parsed.scheme == "https"
+    port = parsed.port or (443 if ssl else 8000)
+    try:
+        client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl)
+        client.heartbeat()
+    except Exception as e:
+        raise IndexMismatchError(
+            f"cannot reach the Chroma server at {url} ({e}); start it (`chroma run --path DIR "
+            f"--port {port}`) or unset ROLEGUIDE_CHROMA_URL to use the embedded store"
+        ) from e
+    return client
+
+
 def _record(chunk_id: str, text: str, meta: dict) -> ChunkRecord:
     return ChunkRecord(
         chunk_id,
@@ -85,10 +109,17 @@ def _record(chunk_id: str, text: str, meta: dict) -> ChunkRecord:
 class VectorIndex:
     """The on-disk index: open it for reading, or ``ingest`` into it (one writer at a time)."""
 
-    def __init__(self, home: Path, embeddings: Embeddings, name: str = "roleguide") -> None:
+    def __init__(
+        self,
+        home: Path,
+        embeddings: Embeddings,
+        name: str = "roleguide",
+        chroma_url: str | None = None,
+    ) -> None:
         self.home = Path(home)
         self.embeddings = embeddings
         self.name = name
+        self.chroma_url = chroma_url or None
         self.model_id = embedding_model_id(embeddings)
         self._client = None
         self._lexical: LexicalIndex | None = None
@@ -101,21 +132,46 @@ class VectorIndex:
     def manifest_path(self) -> Path:
         return self.home / "manifest.json"
 
+    @property
+    def where(self) -> str:
+        """Where the index lives, for messages."""
+        return f"the Chroma server {self.chroma_url}" if self.chroma_url else str(self.home)
+
+    @property
+    def lexical_dir(self) -> Path:
+        """The BM25 index: beside the store, or (server mode) a local cache of the server's."""
+        if not self.chroma_url:
+            return self.home / "bm25"
+        server = re.sub(r"\W+", "-", self.chroma_url.split("://")[-1]).strip("-")
+        return self.home / "server-cache" / f"{server}-{self.name}" / "bm25"
+
     def manifest(self) -> dict | None:
-        """The manifest of the last complete ingest, or None when there is none."""
+        """The manifest of the last complete ingest, or None when there is none.
+
+        Embedded: ``manifest.json`` in the data directory. Server mode: the metadata of
+        the chunks collection, so every process sharing the server sees the same one.
+        """
         try:
+            if self.chroma_url:
+                raw = (self.chunks.metadata or {}).get(_MANIFEST_KEY)
+                return json.loads(raw) if raw else None
             return json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as e:
             raise IndexMismatchError(
-                f"the index manifest {self.manifest_path} is damaged ({e}); {REBUILD_HINT}"
+                f"the index manifest in {self.where} is damaged ({e}); {REBUILD_HINT}"
             ) from e
 
     def write_manifest(self, manifest: dict) -> None:
         """Replace the manifest atomically (the last step of an ingest)."""
+        text = json.dumps(manifest, indent=2, sort_keys=True)
+        if self.chroma_url:
+            chunks = self.chunks
+            chunks.modify(metadata={**(chunks.metadata or {}), _MANIFEST_KEY: text})
+            return
         tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.manifest_path)
 
     def check_compatible(self, manifest: dict) -> None:
@@ -123,12 +179,12 @@ class VectorIndex:
         built = manifest.get("model")
         if built != self.model_id:
             raise IndexMismatchError(
-                f"the index in {self.home} was built with embedding model {built!r}, "
+                f"the index in {self.where} was built with embedding model {built!r}, "
                 f"but this roleguide uses {self.model_id!r}; {REBUILD_HINT}"
             )
         if manifest.get("chunker") != CHUNKER_VERSION:
             raise IndexMismatchError(
-                f"the index in {self.home} was built by an older chunker "
+                f"the index in {self.where} was built by an older chunker "
                 f"(version {manifest.get('chunker')!r}); {REBUILD_HINT}"
             )
 
@@ -138,6 +194,9 @@ class VectorIndex:
         if self._client is None:
             import chromadb
 
+            if self.chroma_url:
+                self._client = _http_client(self.chroma_url)
+                return self._client
             (self.home / "chroma").mkdir(parents=True, exist_ok=True)
             try:
                 self._client = chromadb.PersistentClient(path=str(self.home / "chroma"))
@@ -182,18 +241,50 @@ class VectorIndex:
         """Check the index is complete and compatible, load BM25; returns the manifest."""
         manifest = self.manifest()
         if manifest is None:
-            raise IndexMismatchError(f"there is no index in {self.home}; run `roleguide ingest`")
+            raise IndexMismatchError(f"there is no index in {self.where}; run `roleguide ingest`")
         self.check_compatible(manifest)
-        lexical = LexicalIndex.load(self.home / "bm25")
+        lexical = LexicalIndex.load(self.lexical_dir, manifest.get("built"))
+        if lexical is None and self.chroma_url:
+            lexical = self._lexical_from_server(manifest)
         count = self.chunks.count()
         if lexical is None or len(lexical.ids) != count or count != manifest.get("chunks"):
             raise IndexMismatchError(
-                f"the index in {self.home} is incomplete or damaged (chunks: "
+                f"the index in {self.where} is incomplete or damaged (chunks: "
                 f"{count} in Chroma, {manifest.get('chunks')} in the manifest, "
                 f"{len(lexical.ids) if lexical else 'no'} in the BM25 index); {REBUILD_HINT}"
             )
         self._lexical = lexical
         return manifest
+
+    def _lexical_from_server(self, manifest: dict) -> LexicalIndex:
+        """Server mode: build this process's BM25 from the server's chunks, cache it locally."""
+        ids, texts = [], []
+        for got in self.iter_chunks(include=["documents", "metadatas"]):
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                record = _record(cid, text, meta)
+                ids.append(cid)
+                texts.append(LexicalIndex.document_text(record))
+        lexical = LexicalIndex.build(ids, texts)
+        lexical.save(self.lexical_dir, manifest.get("built"))
+        return lexical
+
+    def iter_chunks(self, include: list[str], page: int = 5000):
+        """All stored chunks, a page at a time (a large index never loads in one reply)."""
+        offset = 0
+        while True:
+            got = self.chunks.get(include=include, limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            yield got
+            offset += len(got["ids"])
+
+    def is_complete(self) -> bool:
+        """True when the stored index opens cleanly (manifest, Chroma and BM25 agree)."""
+        try:
+            self.open()
+        except IndexMismatchError:
+            return False
+        return True
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -253,7 +344,7 @@ class VectorIndex:
         for kind in ("sentences", "chunks"):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(f"{self.name}-{kind}")
-        shutil.rmtree(self.home / "bm25", ignore_errors=True)
+        shutil.rmtree(self.lexical_dir, ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
         self._lexical = None
         self._dense_store = None

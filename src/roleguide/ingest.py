@@ -7,6 +7,7 @@ manifest are replaced last and atomically. One writer at a time (a file lock).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from .lexical import LexicalIndex
 __all__ = ["IngestReport", "Progress", "corpus_signature", "ingest"]
 
 Progress = Callable[[str, int, int], None]
+INGEST_BATCH = 512  # chunks embedded and written together: memory stays flat on any corpus
 
 
 @dataclass
@@ -40,11 +42,26 @@ class IngestReport:
     unchanged: int = 0
     chunks: int = 0
     sentences_embedded: int = 0
+    sentences_reused: int = 0
+    """sentences whose vector was already stored (same text): not embedded again"""
+    embed_seconds: float = 0.0
+    store_seconds: float = 0.0
     seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
         return bool(self.added or self.removed or self.updated)
+
+
+def _unchanged(manifest: dict, began: float) -> IngestReport:
+    """The report of an ingest that found the corpus folder exactly as last indexed."""
+    return IngestReport(
+        files=sorted(manifest.get("files", {})),
+        skipped=[SkippedFile(s, r) for s, r in manifest.get("skipped", {}).items()],
+        unchanged=int(manifest.get("chunks", 0)),
+        chunks=int(manifest.get("chunks", 0)),
+        seconds=time.perf_counter() - began,
+    )
 
 
 def corpus_signature(files: Sequence[tuple[Path, str]]) -> list[list]:
@@ -61,36 +78,66 @@ def _batches(items: Sequence, size: int):
         yield items[i : i + size]
 
 
-def _embed_new(index: VectorIndex, new: list[Chunk], progress: Progress | None):
-    texts = [t for c in new for t in c.embedding_texts()]
-    vectors: list[list[float]] = []
-    for batch in _batches(texts, 256):
-        vectors.extend(index.embeddings.embed_documents(list(batch)))
-        if progress:
-            progress("embedding", len(vectors), len(texts))
-    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+def text_hash(text: str) -> str:
+    """Content key of an embedded text: the same text is never embedded twice."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _write_new(index: VectorIndex, new: list[Chunk], vectors: np.ndarray) -> None:
-    limit = index.client.get_max_batch_size()
+def _cached_vectors(index: VectorIndex, hashes: set[str]) -> dict[str, list[float]]:
+    """Vectors already stored for these texts (renamed files, moved or repeated sentences)."""
+    found: dict[str, list[float]] = {}
+    keys = sorted(hashes)
+    for batch in _batches(keys, 500):
+        got = index.sentences.get(
+            where={"text_hash": {"$in": list(batch)}}, include=["embeddings", "metadatas"]
+        )
+        for meta, vector in zip(got["metadatas"], got["embeddings"], strict=True):
+            found.setdefault(meta["text_hash"], list(vector))
+    return found
+
+
+def _embed_and_write(index: VectorIndex, batch: Sequence[Chunk], report: IngestReport) -> None:
+    """Embed the sentences of ``batch`` not already stored, then write its rows."""
+    texts = [t for c in batch for t in c.embedding_texts()]
+    hashes = [text_hash(t) for t in texts]
+    began = time.perf_counter()
+    vectors = _cached_vectors(index, set(hashes))
+    todo = list(dict.fromkeys(h for h in hashes if h not in vectors))
+    first_text = dict(zip(hashes, texts, strict=True))
+    if todo:
+        embedded = index.embeddings.embed_documents([first_text[h] for h in todo])
+        vectors.update(zip(todo, embedded, strict=True))
+    report.sentences_embedded += len(todo)
+    report.sentences_reused += len(texts) - len(todo)
+    report.embed_seconds += time.perf_counter() - began
+
+    began = time.perf_counter()
     sentence_rows, chunk_rows, row = [], [], 0
-    for c in new:
+    for c in batch:
         n = len(c.sentences)
-        mine = vectors[row : row + n]
-        row += n
+        mine = np.asarray([vectors[h] for h in hashes[row : row + n]], dtype=np.float32)
         for i in range(n):
-            meta = {"chunk_id": c.id, "source": c.source, "section": c.section, "position": i}
+            meta = {
+                "chunk_id": c.id,
+                "source": c.source,
+                "section": c.section,
+                "position": i,
+                "text_hash": hashes[row + i],
+            }
             sentence_rows.append((f"{c.id}:{i}", mine[i].tolist(), c.sentence_text(i), meta))
+        row += n
         mean = mine.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
         chunk_rows.append((c.id, mean.tolist(), c.text, chunk_metadata(c)))
+    limit = index.client.get_max_batch_size()
     # Sentences first: a chunk row only appears once all of its sentences are stored.
     for collection, rows in ((index.sentences, sentence_rows), (index.chunks, chunk_rows)):
-        for batch in _batches(rows, limit):
-            ids, embs, docs, metas = zip(*batch, strict=True)
+        for part in _batches(rows, limit):
+            ids, embs, docs, metas = zip(*part, strict=True)
             collection.upsert(
                 ids=list(ids), embeddings=list(embs), documents=list(docs), metadatas=list(metas)
             )
+    report.store_seconds += time.perf_counter() - began
 
 
 def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
@@ -121,7 +168,7 @@ def ingest(
         lock.acquire()
     except Timeout as e:
         raise IndexLockedError(
-            f"another roleguide process is writing the index in {index.home} (lock: "
+            f"another roleguide process is writing the index in {index.where} (lock: "
             f"{lock.lock_file}); wait for it to finish, or run a Chroma server so that "
             "several processes can share one index (see README: Running with a Chroma server)"
         ) from e
@@ -131,12 +178,19 @@ def ingest(
             index.reset()
         elif manifest is not None:
             index.check_compatible(manifest)  # never mix two models in one index silently
+            if manifest.get("signature") == corpus_signature(files) and index.is_complete():
+                return _unchanged(manifest, began)
         loaded = load_corpus(corpus_dir, files)
         report = IngestReport(
             files=[d.source for d in loaded.documents],
             skipped=loaded.skipped,
             warnings=[f"{d.source}: {w}" for d in loaded.documents for w in d.warnings],
         )
+        # Files already indexed come first, in their order, so a block that a new file
+        # repeats (a copy, a re-scrape) stays with the article that had it first.
+        known = list((manifest or {}).get("files", {}))
+        rank = {source: i for i, source in enumerate(known)}
+        loaded.documents.sort(key=lambda d: (rank.get(d.source, len(rank)), d.source))
         wanted = {c.id: c for c in chunk_corpus(loaded.documents)}
         stored = index.chunks.get(include=["metadatas"])
         have = dict(zip(stored["ids"], stored["metadatas"], strict=True))
@@ -147,9 +201,10 @@ def ingest(
             if cid not in wanted
         }
         moved = [c for cid, c in wanted.items() if cid in have and have[cid] != chunk_metadata(c)]
-        if new:
-            vectors = _embed_new(index, new, progress)
-            _write_new(index, new, vectors)
+        for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
+            _embed_and_write(index, batch, report)
+            if progress:
+                progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
         for batch in _batches(moved, index.client.get_max_batch_size()):
             index.chunks.update(
                 ids=[c.id for c in batch], metadatas=[chunk_metadata(c) for c in batch]
@@ -160,17 +215,19 @@ def ingest(
         report.added, report.removed, report.updated = len(new), len(gone), len(moved)
         report.unchanged = len(wanted) - len(new) - len(moved)
         report.chunks = len(wanted)
-        report.sentences_embedded = sum(len(c.sentences) for c in new)
-        lexical_missing = LexicalIndex.load(index.home / "bm25") is None
+        digests = {d.source: d.digest for d in loaded.documents}
+        signature = corpus_signature(files)
+        built = time.strftime("%Y-%m-%dT%H:%M:%S%z") + f"/{time.time_ns()}"
+        lexical_missing = LexicalIndex.load(index.lexical_dir) is None
         if report.changed or lexical_missing or manifest is None:
             if progress:
                 progress("lexical index", 0, 1)
             ordered = list(wanted.values())
             LexicalIndex.build(
                 [c.id for c in ordered], [LexicalIndex.document_text(c) for c in ordered]
-            ).save(index.home / "bm25")
-        digests = {d.source: d.digest for d in loaded.documents}
-        signature = corpus_signature(files)
+            ).save(index.lexical_dir, built)
+        elif manifest is not None:
+            built = manifest.get("built", built)  # same chunks: the BM25 index stays valid
         if report.changed or manifest is None or manifest.get("signature") != signature:
             index.write_manifest(
                 {
@@ -182,7 +239,7 @@ def ingest(
                     "titles": {d.source: d.title for d in loaded.documents},
                     "roles": {d.source: list(d.roles) for d in loaded.documents},
                     "skipped": {s.source: s.reason for s in loaded.skipped},
-                    "built": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "built": built,
                 }
             )
         index.forget_cached()

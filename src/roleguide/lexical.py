@@ -80,7 +80,7 @@ class LexicalIndex:
             retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, list(ids))
 
-    def save(self, directory: Path) -> None:
+    def save(self, directory: Path, generation: str | None = None) -> None:
         """Write to a fresh folder beside ``directory``, then swap it in: no reader sees half."""
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +88,7 @@ class LexicalIndex:
         if self.ids:
             self.retriever.save(str(staging), show_progress=False)
         (staging / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        (staging / "generation").write_text(generation or "", encoding="utf-8")
         old = directory.with_name(directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if directory.exists():
@@ -96,12 +97,17 @@ class LexicalIndex:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, directory: Path) -> LexicalIndex | None:
-        """The saved index, or None when there is none (or it is incomplete)."""
+    def load(cls, directory: Path, generation: str | None = None) -> LexicalIndex | None:
+        """The saved index, or None when there is none, it is incomplete, or (when a
+        ``generation`` is given) it was built for another ingest than that one."""
         import bm25s
 
         directory = Path(directory)
         try:
+            if generation is not None:
+                saved = (directory / "generation").read_text(encoding="utf-8")
+                if saved and saved != generation:
+                    return None
             ids = json.loads((directory / "ids.json").read_text(encoding="utf-8"))
             retriever = bm25s.BM25.load(str(directory), show_progress=False) if ids else None
         except (OSError, ValueError):
