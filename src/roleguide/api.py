@@ -25,7 +25,7 @@ from .careers import CareerMap
 from .config import Settings, resolve_settings
 from .conversation import Message, resolve_followup
 from .corpus import corpus_files
-from .errors import IndexLockedError, InvalidQuestionError
+from .errors import IndexLockedError, IndexMismatchError, InvalidQuestionError
 from .index import VectorIndex
 from .ingest import IngestReport, Progress, corpus_signature, ingest
 from .lexical import tokenize
@@ -38,6 +38,7 @@ __all__ = ["RoleGuide"]
 
 log = logging.getLogger("roleguide")
 MAX_HISTORY_MESSAGES = 20
+RELOAD_CHECK_SECONDS = 5.0
 _COMPARISON_WORDS = frozenset(
     tokenize(
         [
@@ -110,7 +111,8 @@ class RoleGuide:
         )
         self._mode: RetrieverMode = retriever
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._checked = time.monotonic()
         self.manifest: dict = {}
         self.last_ingest: IngestReport | None = None
         if auto_ingest:
@@ -157,6 +159,21 @@ class RoleGuide:
             self.refresh(auto_ingest=False)
 
     # -- asking ------------------------------------------------------------------------
+    def _follow_ingests(self) -> None:
+        """Pick up an ingest finished by another process (checked every few seconds)."""
+        now = time.monotonic()
+        if now - self._checked < RELOAD_CHECK_SECONDS:
+            return
+        self._checked = now
+        try:
+            latest = self.index.manifest()
+        except IndexMismatchError:
+            return  # keep serving what is loaded; the writer will finish or be re-run
+        if latest and latest.get("built") != self.manifest.get("built"):
+            with self._lock:
+                if latest.get("built") != self.manifest.get("built"):
+                    self.refresh(auto_ingest=False)
+
     def query_vector(self, query: str) -> list[float]:
         with self._lock:
             cached = self._query_vectors.get(query)
@@ -193,6 +210,7 @@ class RoleGuide:
         question, with a message that says what to change.
         """
         began = time.perf_counter()
+        self._follow_ingests()
         query = self.effective_query(question, history)
         question = clean_question(question, self.settings.max_question_chars)
         pair = self._comparison_pair(query)

@@ -36,6 +36,7 @@ from .lexical import LexicalIndex
 __all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
 
 _MANIFEST_KEY = "roleguide_manifest"
+_PENDING_KEY = "roleguide_ingest_pending"
 REBUILD_HINT = "run `roleguide ingest --rebuild` to build it again from the corpus"
 
 
@@ -126,6 +127,7 @@ class VectorIndex:
         self._chunk_cache: dict[str, ChunkRecord] = {}
         self._vector_cache: dict[str, np.ndarray] = {}
         self._dense_store = None
+        self.visible: frozenset[str] = frozenset()
 
     # -- paths and manifest -------------------------------------------------------------
     @property
@@ -246,15 +248,66 @@ class VectorIndex:
         lexical = LexicalIndex.load(self.lexical_dir, manifest.get("built"))
         if lexical is None and self.chroma_url:
             lexical = self._lexical_from_server(manifest)
+        # Chroma may hold more or fewer rows than the manifest while an ingest runs (or
+        # after one was killed): readers keep serving the last complete ingest, whose
+        # chunk ids are the BM25 index's. An empty store under a manifest is damage.
         count = self.chunks.count()
-        if lexical is None or len(lexical.ids) != count or count != manifest.get("chunks"):
+        expected = manifest.get("chunks")
+        server_built = self.chroma_url is not None and lexical is not None
+        if (
+            lexical is None
+            or (len(lexical.ids) != expected and not server_built)
+            or (expected and count == 0)
+        ):
             raise IndexMismatchError(
                 f"the index in {self.where} is incomplete or damaged (chunks: "
-                f"{count} in Chroma, {manifest.get('chunks')} in the manifest, "
+                f"{count} in Chroma, {expected} in the manifest, "
                 f"{len(lexical.ids) if lexical else 'no'} in the BM25 index); {REBUILD_HINT}"
             )
         self._lexical = lexical
+        self.visible = frozenset(lexical.ids)
         return manifest
+
+    # -- interrupted ingests -------------------------------------------------------------
+    @property
+    def _pending_path(self) -> Path:
+        return self.home / "ingest.pending"
+
+    def mark_pending(self, pending: bool) -> None:
+        """Note that an ingest is under way (so a killed one is noticed and swept up)."""
+        if self.chroma_url:
+            chunks = self.chunks
+            meta = dict(chunks.metadata or {})
+            meta[_PENDING_KEY] = pending
+            chunks.modify(metadata=meta)
+        elif pending:
+            self.home.mkdir(parents=True, exist_ok=True)
+            self._pending_path.write_text(str(os.getpid()), encoding="utf-8")
+        else:
+            self._pending_path.unlink(missing_ok=True)
+
+    def was_pending(self) -> bool:
+        """True when the last ingest did not finish (killed, crashed, power cut)."""
+        if self.chroma_url:
+            return bool((self.chunks.metadata or {}).get(_PENDING_KEY))
+        return self._pending_path.exists()
+
+    def sweep_orphans(self, keep: set[str]) -> int:
+        """Delete sentence rows whose chunk is not in ``keep`` (left by a killed ingest)."""
+        orphans, offset = [], 0
+        while True:
+            got = self.sentences.get(include=["metadatas"], limit=5000, offset=offset)
+            if not got["ids"]:
+                break
+            orphans += [
+                sid
+                for sid, meta in zip(got["ids"], got["metadatas"], strict=True)
+                if meta.get("chunk_id") not in keep
+            ]
+            offset += len(got["ids"])
+        for i in range(0, len(orphans), 5000):
+            self.sentences.delete(ids=orphans[i : i + 5000])
+        return len(orphans)
 
     def _lexical_from_server(self, manifest: dict) -> LexicalIndex:
         """Server mode: build this process's BM25 from the server's chunks, cache it locally."""

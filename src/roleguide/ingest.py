@@ -46,6 +46,8 @@ class IngestReport:
     """sentences whose vector was already stored (same text): not embedded again"""
     embed_seconds: float = 0.0
     store_seconds: float = 0.0
+    swept: int = 0
+    """sentence rows left by an interrupted ingest and removed by this one"""
     seconds: float = 0.0
 
     @property
@@ -180,6 +182,8 @@ def ingest(
             index.check_compatible(manifest)  # never mix two models in one index silently
             if manifest.get("signature") == corpus_signature(files) and index.is_complete():
                 return _unchanged(manifest, began)
+        interrupted = index.was_pending()
+        index.mark_pending(True)
         loaded = load_corpus(corpus_dir, files)
         report = IngestReport(
             files=[d.source for d in loaded.documents],
@@ -211,6 +215,8 @@ def ingest(
             )
         if gone:
             _delete(index, gone)
+        if interrupted:  # a killed ingest may have left sentences of chunks never written
+            report.swept = index.sweep_orphans(set(wanted))
         index.forget_cached()
         report.added, report.removed, report.updated = len(new), len(gone), len(moved)
         report.unchanged = len(wanted) - len(new) - len(moved)
@@ -242,6 +248,7 @@ def ingest(
                     "built": built,
                 }
             )
+        index.mark_pending(False)
         index.forget_cached()
         report.seconds = time.perf_counter() - began
         return report

@@ -71,8 +71,11 @@ class HybridRetriever(BaseRetriever):
             vector = query_vector or self.index.embeddings.embed_query(query)
             store = self.index.dense_store()
             found = store.similarity_search_by_vector_with_relevance_scores(vector, k=self.dense_k)
+            visible = self.index.visible
             for doc, distance in found:
                 cid = doc.metadata["chunk_id"]
+                if visible and cid not in visible:
+                    continue  # written by an ingest that has not finished: not served yet
                 similarity = 1.0 - float(distance)
                 per_sentence.setdefault(cid, {})[int(doc.metadata["position"])] = similarity
                 if cid not in dense:
