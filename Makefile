@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index run chat test lint format bench browser clean
+.PHONY: install index run chat test lint format bench browser audit clean
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -46,6 +46,11 @@ test: lint browser
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_ui.py
+
+# Needs the vulnerability service (PyPI / OSV); offline, tests/test_dependencies.py checks floors.
+audit: install
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
 	rm -rf .roleguide .pytest_cache .ruff_cache tests/artifacts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -275,3 +276,50 @@ def test_career_tabs_compare_profile_and_match(web):
     finally:
         browser.close()
         manager.stop()
+
+
+def test_oversized_questions_are_refused_and_the_server_stays_up(web, client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="1,000,000 characters"):
+        client.predict("x" * 1_000_000, [], api_name="/ask")
+    huge_history = [{"role": "user", "content": "y" * 100_000}] * 50
+    answer = client.predict("Who handles customs compliance?", huge_history, api_name="/ask")
+    assert answer["citations"]
+    with urllib.request.urlopen(web + "/", timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_burst_of_200_questions_from_20_clients(web, client):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    questions = [
+        ("Who handles customs compliance?", "Logistics Manager"),
+        ("Who negotiates contracts with suppliers?", "Procurement Manager"),
+        ("Who manages a larger budget?", "Operations Manager"),
+        ("How do I bake sourdough bread?", None),
+    ]
+
+    def one_client(n: int) -> list:
+        own = Client(web + "/", verbose=False)
+        out = []
+        for i in range(10):
+            q, role = questions[(n + i) % len(questions)]
+            try:
+                result = own.predict(q, [], api_name="/ask")
+                out.append(("ok", result["lead_role"] == role))
+            except Exception as e:  # a clean refusal by the bounded queue is allowed
+                out.append(("refused", "queue" in str(e).lower() or "full" in str(e).lower()))
+        return out
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = [r for batch in pool.map(one_client, range(20)) for r in batch]
+    elapsed = time.monotonic() - began
+    assert len(results) == 200
+    assert all(good for _, good in results), results
+    answered = sum(kind == "ok" for kind, _ in results)
+    assert answered >= 180, f"{answered} answered in {elapsed:.0f} s"
+    assert client.predict("What is logistics?", [], api_name="/ask")["abstained"] is False

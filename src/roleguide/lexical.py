@@ -60,9 +60,7 @@ class LexicalIndex:
     def __init__(self, retriever, ids: list[str]) -> None:
         self.retriever = retriever
         self.ids = ids
-        self.vocabulary: frozenset[str] = (
-            frozenset(retriever.vocab_dict) if retriever else frozenset()
-        )
+        self.vocabulary: frozenset[str] = frozenset(getattr(retriever, "vocab_dict", None) or ())
 
     @staticmethod
     def document_text(chunk) -> str:
@@ -75,9 +73,10 @@ class LexicalIndex:
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
         import bm25s
 
+        if not texts:
+            return cls(None, [])  # an empty corpus folder: nothing to search
         retriever = bm25s.BM25()
-        if texts:
-            retriever.index(tokenize(texts), show_progress=False)
+        retriever.index(tokenize(texts), show_progress=False)
         return cls(retriever, list(ids))
 
     def save(self, directory: Path, generation: str | None = None) -> None:
