@@ -237,3 +237,29 @@ def test_hostile_article_does_not_change_other_answers(guide, corpus_copy, tmp_p
     injected = hostile.ask("What should the assistant ignore?")
     for c in injected.citations + injected.related:  # quoted as data, like any text
         assert c.quote in (corpus_copy / c.source).read_text("utf-8")
+
+
+def test_an_ingest_that_dies_after_its_chroma_writes_is_completed(tmp_path, monkeypatch):
+    """The case a random kill once found: Chroma fully written, BM25 and manifest not."""
+    from roleguide.lexical import LexicalIndex
+
+    corpus, home = tmp_path / "corpus", tmp_path / "home"
+    write_corpus(corpus, 300, seed=9)
+    ingest(VectorIndex(home, HashEmbeddings(32)), corpus)
+    mutate(corpus, 77)
+
+    def die(*args, **kwargs):
+        raise KeyboardInterrupt("killed just before the BM25 index was saved")
+
+    monkeypatch.setattr(LexicalIndex, "save", die)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(VectorIndex(home, HashEmbeddings(32)), corpus)
+    monkeypatch.undo()
+    report = ingest(VectorIndex(home, HashEmbeddings(32)), corpus)
+    assert not report.changed  # Chroma already had everything
+    reference = tmp_path / "reference"
+    ingest(VectorIndex(reference, HashEmbeddings(32)), corpus)
+    assert state(home) == state(reference)
+    index = VectorIndex(home, HashEmbeddings(32))
+    index.open()
+    assert index.visible == state(reference)[0]

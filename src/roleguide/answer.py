@@ -97,7 +97,7 @@ class ExtractiveAnswerer:
         self._info: dict[str, _ChunkInfo] = {}
 
     # -- sentence scoring ---------------------------------------------------------------
-    def _analyse(self, chunk: ChunkRecord) -> _ChunkInfo:
+    def analyse(self, chunk: ChunkRecord) -> _ChunkInfo:
         """Quote spans, subjects and tokens of a chunk's sentences (cached: ids are immutable)."""
         info = self._info.get(chunk.id)
         if info is not None:
@@ -141,7 +141,7 @@ class ExtractiveAnswerer:
         out: list[Scored] = []
         for rank, hit in enumerate(hits):
             chunk = hit.chunk
-            info = self._analyse(chunk)
+            info = self.analyse(chunk)
             dense = vectors[chunk.id] @ q
             for i, (start, end) in enumerate(info.spans):
                 words = info.tokens[i]
@@ -185,7 +185,7 @@ class ExtractiveAnswerer:
         return not (self.topic_tokens(query) and best.overlap == 0 and best.dense < 0.75)
 
     # -- composing ----------------------------------------------------------------------
-    def _citation(self, number: int, s: Scored) -> Citation:
+    def citation(self, number: int, s: Scored) -> Citation:
         return Citation(
             number=number,
             source=s.chunk.source,
@@ -209,7 +209,7 @@ class ExtractiveAnswerer:
                 picks.append(s)
             if len(picks) == n:
                 break
-        return tuple(self._citation(i, s) for i, s in enumerate(picks, start=1))
+        return tuple(self.citation(i, s) for i, s in enumerate(picks, start=1))
 
     def abstain(self, question: str, query: str, scored: list[Scored], reason: str) -> Answer:
         text = f"The articles don't cover this. {reason}".strip()
@@ -272,7 +272,7 @@ class ExtractiveAnswerer:
             with_role = [s for s in candidates if s.subject and s.score >= lead.score - 0.05]
             lead = with_role[0] if with_role else lead
         picks = [lead, *self._supporting(lead, candidates, who or comparison)]
-        citations = [self._citation(n, s) for n, s in enumerate(picks, start=1)]
+        citations = [self.citation(n, s) for n, s in enumerate(picks, start=1)]
         lead_role = None
         parts = []
         for n, s in enumerate(picks, start=1):

@@ -14,8 +14,8 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import OrderedDict, deque
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -80,6 +80,8 @@ class RoleGuide:
         embeddings: a LangChain ``Embeddings``; default the bundled all-MiniLM-L6-v2.
         chroma_url: a Chroma server (``http://host:port``, env ``ROLEGUIDE_CHROMA_URL``)
             to share one index between processes; default the embedded store in ``home``.
+        llm: ``openai:<model>`` / ``ollama:<model>`` (env ``ROLEGUIDE_LLM``) or a LangChain
+            chat model: fluent answers, verified against the passages (see ``llm``).
         auto_ingest: build or refresh the index when it is missing or the corpus changed.
     """
 
@@ -93,6 +95,7 @@ class RoleGuide:
         min_support: float | None = None,
         retriever: RetrieverMode = "hybrid",
         chroma_url: str | None = None,
+        llm: str | object | None = None,
         auto_ingest: bool = True,
     ) -> None:
         self.settings: Settings = resolve_settings(
@@ -101,7 +104,16 @@ class RoleGuide:
             top_k=top_k,
             min_support=min_support,
             chroma_url=chroma_url,
+            llm=llm if isinstance(llm, str) else None,
         )
+        self._chat_model = None if isinstance(llm, str) else llm
+        if self._chat_model is None and self.settings.llm:
+            from .llm import load_chat_model
+
+            self._chat_model = load_chat_model(
+                self.settings.llm, self.settings.llm_base_url or None, self.settings.llm_timeout
+            )
+        self.llm_answerer = None
         if embeddings is None:
             from .embeddings import load_embeddings
 
@@ -146,6 +158,11 @@ class RoleGuide:
             self.index, self.catalog, self.settings.min_support, source_roles
         )
         self.careers = CareerMap(self.index, self.catalog, source_roles)
+        if self._chat_model is not None:
+            from .llm import LLMAnswerer
+
+            label = self.settings.llm or type(self._chat_model).__name__
+            self.llm_answerer = LLMAnswerer(self._chat_model, self.answerer, label)
 
     def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Bring the index in line with the corpus folder; returns what changed."""
@@ -200,8 +217,37 @@ class RoleGuide:
         """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
         self._ready()
         question = clean_question(question, self.settings.max_question_chars)
-        resolved = resolve_followup(question, _check_history(history), self.catalog)
+        checked = _check_history(history)
+        resolved = None
+        if checked and self._chat_model is not None and self.settings.llm_rewrite:
+            from .llm import rewrite_followup
+
+            resolved = rewrite_followup(self._chat_model, question, checked)
+        if resolved is None:
+            resolved = resolve_followup(question, checked, self.catalog)
         return expand_intent(self.catalog.normalise(resolved))
+
+    def ask_stream(
+        self, question: str, history: Sequence[Message] | None = None
+    ) -> Iterator[Answer]:
+        """Like ``ask``, yielding the answer as it grows (verified sentence by sentence
+        with an LLM; at once with the extractive answerer). The last item is final."""
+        began = time.perf_counter()
+        self._follow_ingests()
+        query = self.effective_query(question, history)
+        question = clean_question(question, self.settings.max_question_chars)
+        pair = self._comparison_pair(query)
+        if pair is not None:
+            answers: Iterator[Answer] = iter([self._comparison_answer(question, query, *pair)])
+        else:
+            vector = self.query_vector(query)
+            hits = self.retriever.search(query, vector)
+            if self.llm_answerer is not None:
+                answers = self.llm_answerer.stream(question, query, vector, hits)
+            else:
+                answers = iter([self.answerer.compose(question, query, vector, hits)])
+        for answer in answers:
+            yield answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
 
     def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
         """Answer ``question``; ``history`` is the conversation so far, for follow-ups.
@@ -209,18 +255,7 @@ class RoleGuide:
         Raises ``InvalidQuestionError`` (a ``ValueError``) for an empty or over-long
         question, with a message that says what to change.
         """
-        began = time.perf_counter()
-        self._follow_ingests()
-        query = self.effective_query(question, history)
-        question = clean_question(question, self.settings.max_question_chars)
-        pair = self._comparison_pair(query)
-        if pair is not None:
-            answer = self._comparison_answer(question, query, *pair)
-        else:
-            vector = self.query_vector(query)
-            hits = self.retriever.search(query, vector)
-            answer = self.answerer.compose(question, query, vector, hits)
-        return answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+        return deque(self.ask_stream(question, history), maxlen=1)[0]  # the final answer
 
     def _comparison_pair(self, query: str) -> tuple[str, str] | None:
         """The two roles of a plain "X vs Y" question (nothing asked beyond comparing them)."""

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
+from .cli_output import err, out, print_comparison, stream_answer
 from .errors import RoleGuideError
 
 __all__ = ["app", "main"]
@@ -25,8 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 CorpusOpt = Annotated[
     Path | None,
@@ -35,6 +33,10 @@ CorpusOpt = Annotated[
 ChromaOpt = Annotated[
     str | None,
     typer.Option("--chroma-url", help="Chroma server http://host:port [env: ROLEGUIDE_CHROMA_URL]"),
+]
+LlmOpt = Annotated[
+    str | None,
+    typer.Option("--llm", help="openai:<model> or ollama:<model> [env: ROLEGUIDE_LLM]"),
 ]
 HomeOpt = Annotated[
     Path | None,
@@ -48,34 +50,26 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _guide(
-    corpus: Path | None, home: Path | None, chroma_url: str | None = None, *, auto_ingest=True
+    corpus: Path | None,
+    home: Path | None,
+    chroma_url: str | None = None,
+    *,
+    auto_ingest: bool = True,
+    llm: str | None = None,
 ):
     from .api import RoleGuide
 
     with err.status("Loading the model and the index…"):
-        return RoleGuide(
-            corpus_dir=corpus, home=home, chroma_url=chroma_url, auto_ingest=auto_ingest
-        )
-
-
-def _print_answer(answer) -> None:
-    if answer.comparison is not None:
-        out.print(escape(answer.text.split("\n", 1)[0]))
-        _print_comparison(answer.comparison)
-        return
-    style = "yellow" if answer.abstained else "default"
-    out.print(escape(answer.text), style=style)
-    if answer.query != answer.question:
-        out.print(f"[dim](searched for: {escape(answer.query)})[/]")
-    for c in answer.citations:
-        out.print(
-            f"  [bold cyan][{c.number}][/] [bold]{escape(c.title)}[/] — {escape(c.section)}"
-            f" [dim]({escape(c.source)}, chars {c.start}–{c.end})[/]"
-        )
-    if answer.related:
-        out.print("[dim]Related reading (not an answer):[/]")
-        for c in answer.related:
-            out.print(f"  • {escape(c.title)} — {escape(c.section)}: [dim]{escape(c.quote)}[/]")
+        try:
+            return RoleGuide(
+                corpus_dir=corpus,
+                home=home,
+                chroma_url=chroma_url,
+                auto_ingest=auto_ingest,
+                llm=llm,
+            )
+        except ValueError as e:  # a malformed setting (ROLEGUIDE_LLM, ROLEGUIDE_TOP_K, …)
+            raise _fail(str(e)) from None
 
 
 def _version(value: bool) -> None:
@@ -147,6 +141,7 @@ def ask(
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
     chroma_url: ChromaOpt = None,
+    llm: LlmOpt = None,
 ) -> None:
     """Ask one question and print the cited answer."""
     from .config import resolve_settings
@@ -154,20 +149,25 @@ def ask(
 
     try:
         clean_question(question, resolve_settings().max_question_chars)
-        answer = _guide(corpus, home, chroma_url).ask(question)
+        guide = _guide(corpus, home, chroma_url, llm=llm)
+        if json_output:
+            sys.stdout.write(guide.ask(question).model_dump_json(indent=2) + "\n")
+        else:
+            stream_answer(guide, question)
     except (RoleGuideError, ValueError) as e:
         raise _fail(str(e)) from None
-    if json_output:
-        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
-    else:
-        _print_answer(answer)
 
 
 @app.command()
-def chat(corpus: CorpusOpt = None, home: HomeOpt = None, chroma_url: ChromaOpt = None) -> None:
+def chat(
+    corpus: CorpusOpt = None,
+    home: HomeOpt = None,
+    chroma_url: ChromaOpt = None,
+    llm: LlmOpt = None,
+) -> None:
     """Talk with roleguide in the terminal; follow-up questions use the conversation."""
     try:
-        guide = _guide(corpus, home, chroma_url)
+        guide = _guide(corpus, home, chroma_url, llm=llm)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     out.print(
@@ -190,42 +190,14 @@ def chat(corpus: CorpusOpt = None, home: HomeOpt = None, chroma_url: ChromaOpt =
             out.print("[dim]Conversation cleared.[/]")
             continue
         try:
-            answer = guide.ask(question, history)
+            answer = stream_answer(guide, question, history)
         except RoleGuideError as e:
             err.print(f"[bold red]Error:[/] {escape(str(e))}")
             continue
-        _print_answer(answer)
         history += [
             {"role": "user", "content": question},
             {"role": "assistant", "content": answer.text},
         ]
-
-
-def _citation_lines(citations) -> None:
-    for c in citations:
-        out.print(
-            f"  [bold cyan][{c.number}][/] {escape(c.title)} — {escape(c.section)}"
-            f" [dim]({escape(c.source)}, chars {c.start}–{c.end})[/]"
-        )
-
-
-def _print_comparison(table) -> None:
-    from rich.table import Table
-
-    grid = Table(show_lines=True, expand=True)
-    grid.add_column("Facet", style="bold", ratio=1, overflow="fold")
-    for role in table.roles:
-        grid.add_column(role, ratio=3)
-    for row in table.rows:
-        cells = [
-            f"“{escape(c.citation.quote)}” [cyan][{c.citation.number}][/]"
-            if c.citation
-            else "[dim]not stated in the articles[/]"
-            for c in row.cells
-        ]
-        grid.add_row(escape(row.facet), *cells)
-    out.print(grid)
-    _citation_lines(table.citations)
 
 
 @app.command()
@@ -265,7 +237,7 @@ def compare(
         lines += [f"[{c.number}] {c.title} — {c.section} ({c.source})" for c in table.citations]
         sys.stdout.write("\n".join(lines) + "\n")
     else:
-        _print_comparison(table)
+        print_comparison(table)
 
 
 @app.command()
@@ -381,10 +353,11 @@ def serve(
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
     chroma_url: ChromaOpt = None,
+    llm: LlmOpt = None,
 ) -> None:
     """Start the web app (chat with cited, inspectable answers)."""
     try:
-        guide = _guide(corpus, home, chroma_url)
+        guide = _guide(corpus, home, chroma_url, llm=llm)
         with err.status("Warming up…"):
             guide.ask("Who handles customs compliance?")
             from .ui import serve as serve_app

@@ -30,6 +30,12 @@ class Settings:
     collection: str = "roleguide"
     chroma_url: str = ""
     """``http://host:port`` of a Chroma server to use instead of the embedded store."""
+    llm: str = ""
+    """``openai:<model>`` or ``ollama:<model>``: optional generative answers."""
+    llm_base_url: str = ""
+    llm_timeout: float = 20.0
+    llm_rewrite: bool = True
+    """let the LLM rewrite follow-up questions into stand-alone ones"""
 
 
 DEFAULTS = Settings()
@@ -42,6 +48,10 @@ _ENV_NAMES = {
     "min_support": "MIN_SUPPORT",
     "collection": "COLLECTION",
     "chroma_url": "CHROMA_URL",
+    "llm": "LLM",
+    "llm_base_url": "LLM_BASE_URL",
+    "llm_timeout": "LLM_TIMEOUT",
+    "llm_rewrite": "LLM_REWRITE",
 }
 
 
@@ -50,6 +60,10 @@ def _coerce(name: str, raw: object) -> object:
     try:
         if kind is Path:
             return Path(str(raw)).expanduser()
+        if kind is bool and isinstance(raw, str):
+            if raw.strip().lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+                raise ValueError(raw)
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
         return kind(raw)
     except (TypeError, ValueError) as e:
         env = ENV_PREFIX + _ENV_NAMES[name]

@@ -224,8 +224,10 @@ def ingest(
         digests = {d.source: d.digest for d in loaded.documents}
         signature = corpus_signature(files)
         built = time.strftime("%Y-%m-%dT%H:%M:%S%z") + f"/{time.time_ns()}"
-        lexical_missing = LexicalIndex.load(index.lexical_dir) is None
-        if report.changed or lexical_missing or manifest is None:
+        # Rebuild BM25 unless it already holds exactly these chunks (an ingest killed after
+        # its Chroma writes leaves nothing "changed" here, but a stale BM25 behind).
+        current = LexicalIndex.load(index.lexical_dir, (manifest or {}).get("built"))
+        if current is None or manifest is None or set(current.ids) != set(wanted):
             if progress:
                 progress("lexical index", 0, 1)
             ordered = list(wanted.values())

@@ -155,5 +155,8 @@ class Answer(BaseModel):
     comparison: Comparison | None = Field(
         default=None, description="for 'X vs Y' questions: the side-by-side table"
     )
-    answerer: Literal["extractive"] = "extractive"
+    answerer: Literal["extractive", "llm"] = "extractive"
+    notes: tuple[str, ...] = Field(
+        default=(), description="what the user should know: dropped sentences, fallbacks"
+    )
     seconds: float = 0.0

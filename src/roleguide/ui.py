@@ -13,6 +13,7 @@ and exposes the structured answer as the named API endpoint ``/ask``::
 from __future__ import annotations
 
 import html
+import itertools
 import logging
 from pathlib import Path
 
@@ -68,29 +69,32 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
     examples = _answerable_examples(guide)
 
     def respond(message: str, chat: list, history: list, turns: list):
-        question = message or ""
+        partials = guide.ask_stream(message or "", history)
         try:
-            answer = guide.ask(question, history)
+            first = next(partials)
         except RoleGuideError as e:
             gr.Warning(str(e))
             yield message, chat, history, turns, gr.skip()
             return
         turn = len(turns)
-        turns = [*turns, (answer.question, answer)]
+        chat = [*chat, {"role": "user", "content": md_escape(first.question)}, {}]
+        answer = first
+        for answer in itertools.chain([first], partials):
+            shown = [*turns, (answer.question, answer)]
+            panel = sources_html(shown, corpus_dir)
+            markdown = answer_markdown(answer, turn)
+            steps = (
+                sentences_for_streaming(markdown) if answer.answerer == "extractive" else [markdown]
+            )
+            for prefix in steps:
+                chat[-1] = {"role": "assistant", "content": prefix}
+                yield "", chat, history, shown, panel
         history = [
             *history,
             {"role": "user", "content": answer.question},
             {"role": "assistant", "content": answer.text},
         ]
-        chat = [
-            *chat,
-            {"role": "user", "content": md_escape(answer.question)},
-            {"role": "assistant", "content": ""},
-        ]
-        panel = sources_html(turns, corpus_dir)
-        for prefix in sentences_for_streaming(answer_markdown(answer, turn)):
-            chat[-1] = {"role": "assistant", "content": prefix}
-            yield "", chat, history, turns, panel
+        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip()
 
     def pick_example(event: gr.SelectData) -> str:
         value = event.value

@@ -61,7 +61,12 @@ def comparison_markdown(table: Comparison, turn: int) -> str:
 
 
 def answer_markdown(answer: Answer, turn: int) -> str:
-    """The chat message for an answer: escaped text, clickable ``[n]`` markers."""
+    """The chat message for an answer: escaped text, clickable ``[n]`` markers, notes."""
+    notes = "".join(f"\n\n*Note: {md_escape(n)}*" for n in answer.notes)
+    return _answer_body(answer, turn) + notes
+
+
+def _answer_body(answer: Answer, turn: int) -> str:
     if answer.comparison is not None:
         return comparison_markdown(answer.comparison, turn)
     if answer.abstained:

@@ -1,0 +1,83 @@
+"""How the CLI prints answers, sources, comparison tables (rich, all text escaped)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = ["err", "out", "print_answer", "print_comparison", "stream_answer"]
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def stream_answer(guide, question: str, history: list | None = None):
+    """Print an answer as it arrives (verified sentence by sentence with an LLM)."""
+    printed, final = "", None
+    for partial in guide.ask_stream(question, history):
+        final = partial
+        if partial.answerer == "llm" and partial.text.startswith(printed):
+            out.print(escape(partial.text[len(printed) :]), end="")
+            printed = partial.text
+    if printed:
+        out.print()
+    if final is not None and final.text != printed:
+        if printed:
+            out.print("[dim](replaced by the answer below)[/]")
+        print_answer(final)
+    elif final is not None:
+        _print_sources(final)
+    return final
+
+
+def _print_sources(answer) -> None:
+    if answer.query != answer.question:
+        out.print(f"[dim](searched for: {escape(answer.query)})[/]")
+    for c in answer.citations:
+        out.print(
+            f"  [bold cyan][{c.number}][/] [bold]{escape(c.title)}[/] — {escape(c.section)}"
+            f" [dim]({escape(c.source)}, chars {c.start}–{c.end})[/]"
+        )
+    for note in answer.notes:
+        out.print(f"[yellow]Note:[/] {escape(note)}")
+
+
+def print_answer(answer) -> None:
+    if answer.comparison is not None:
+        out.print(escape(answer.text.split("\n", 1)[0]))
+        print_comparison(answer.comparison)
+        return
+    style = "yellow" if answer.abstained else "default"
+    out.print(escape(answer.text), style=style)
+    _print_sources(answer)
+    if answer.related:
+        out.print("[dim]Related reading (not an answer):[/]")
+        for c in answer.related:
+            out.print(f"  • {escape(c.title)} — {escape(c.section)}: [dim]{escape(c.quote)}[/]")
+
+
+def _citation_lines(citations) -> None:
+    for c in citations:
+        out.print(
+            f"  [bold cyan][{c.number}][/] {escape(c.title)} — {escape(c.section)}"
+            f" [dim]({escape(c.source)}, chars {c.start}–{c.end})[/]"
+        )
+
+
+def print_comparison(table) -> None:
+    from rich.table import Table
+
+    grid = Table(show_lines=True, expand=True)
+    grid.add_column("Facet", style="bold", ratio=1, overflow="fold")
+    for role in table.roles:
+        grid.add_column(role, ratio=3)
+    for row in table.rows:
+        cells = [
+            f"“{escape(c.citation.quote)}” [cyan][{c.citation.number}][/]"
+            if c.citation
+            else "[dim]not stated in the articles[/]"
+            for c in row.cells
+        ]
+        grid.add_row(escape(row.facet), *cells)
+    out.print(grid)
+    _citation_lines(table.citations)
