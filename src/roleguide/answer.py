@@ -22,7 +22,7 @@ from .query import is_comparison, is_who_question
 from .retrieval import Hit
 from .roles import RoleCatalog
 
-__all__ = ["ExtractiveAnswerer", "Scored", "quote_span"]
+__all__ = ["ExtractiveAnswerer", "Scored", "cite", "quote_span"]
 
 MAX_QUOTE_WORDS = 60
 MAX_SENTENCES = 3
@@ -57,6 +57,23 @@ class _ChunkInfo:
     section: frozenset[str]
     negated: tuple[bool, ...]
     pairs: tuple[frozenset[tuple[str, str]], ...]
+
+
+def cite(number: int, chunk: ChunkRecord, start: int, end: int, score: float) -> Citation:
+    """The citation of ``chunk``'s text between ``start`` and ``end`` (source offsets)."""
+    return Citation(
+        number=number,
+        source=chunk.source,
+        title=chunk.title,
+        section=chunk.section,
+        quote=chunk.text[start - chunk.start : end - chunk.start],
+        start=start,
+        end=end,
+        score=round(min(1.0, max(0.0, score)), 4),
+        chunk_id=chunk.id,
+        passage=chunk.text,
+        passage_start=chunk.start,
+    )
 
 
 def _pairs(tokens: list[str]) -> frozenset[tuple[str, str]]:
@@ -186,19 +203,7 @@ class ExtractiveAnswerer:
 
     # -- composing ----------------------------------------------------------------------
     def citation(self, number: int, s: Scored) -> Citation:
-        return Citation(
-            number=number,
-            source=s.chunk.source,
-            title=s.chunk.title,
-            section=s.chunk.section,
-            quote=s.text,
-            start=s.start,
-            end=s.end,
-            score=round(min(1.0, max(0.0, s.score)), 4),
-            chunk_id=s.chunk.id,
-            passage=s.chunk.text,
-            passage_start=s.chunk.start,
-        )
+        return cite(number, s.chunk, s.start, s.end, s.score)
 
     def _related(self, scored: list[Scored], n: int = 3) -> tuple[Citation, ...]:
         seen: set[str] = set()

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .answer import quote_span
+from .answer import cite, quote_span
 from .errors import InvalidQuestionError
 from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
@@ -75,19 +75,7 @@ class Statement:
 
 
 def _citation(number: int, s: Statement, score: float = 1.0) -> Citation:
-    return Citation(
-        number=number,
-        source=s.chunk.source,
-        title=s.chunk.title,
-        section=s.chunk.section,
-        quote=s.text,
-        start=s.start,
-        end=s.end,
-        score=round(max(0.0, min(1.0, score)), 4),
-        chunk_id=s.chunk.id,
-        passage=s.chunk.text,
-        passage_start=s.chunk.start,
-    )
+    return cite(number, s.chunk, s.start, s.end, score)
 
 
 class CareerMap:

@@ -72,6 +72,18 @@ def _guide(
             raise _fail(str(e)) from None
 
 
+def _result(call, corpus: Path | None, home: Path | None, chroma_url: str | None):
+    """``call(guide)``, with roleguide's errors turned into a one-line message."""
+    try:
+        return call(_guide(corpus, home, chroma_url))
+    except RoleGuideError as e:
+        raise _fail(str(e)) from None
+
+
+def _print_json(model) -> None:
+    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"roleguide {__version__}")
@@ -151,7 +163,7 @@ def ask(
         clean_question(question, resolve_settings().max_question_chars)
         guide = _guide(corpus, home, chroma_url, llm=llm)
         if json_output:
-            sys.stdout.write(guide.ask(question).model_dump_json(indent=2) + "\n")
+            _print_json(guide.ask(question))
         else:
             stream_answer(guide, question)
     except (RoleGuideError, ValueError) as e:
@@ -205,10 +217,7 @@ def roles(corpus: CorpusOpt = None, home: HomeOpt = None, chroma_url: ChromaOpt 
     """List the roles the corpus covers, their aliases and how many passages speak of each."""
     from rich.table import Table
 
-    try:
-        found = _guide(corpus, home, chroma_url).roles()
-    except RoleGuideError as e:
-        raise _fail(str(e)) from None
+    found = _result(lambda guide: guide.roles(), corpus, home, chroma_url)
     grid = Table("role", "aliases", "passages", "articles")
     for r in found:
         grid.add_row(r.name, ", ".join(r.aliases) or "—", str(r.passages), str(len(r.sources)))
@@ -226,12 +235,9 @@ def compare(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Compare two roles facet by facet; every cell is a cited quote."""
-    try:
-        table = _guide(corpus, home, chroma_url).compare(first, second)
-    except RoleGuideError as e:
-        raise _fail(str(e)) from None
+    table = _result(lambda guide: guide.compare(first, second), corpus, home, chroma_url)
     if json_output:
-        sys.stdout.write(table.model_dump_json(indent=2) + "\n")
+        _print_json(table)
     elif markdown:
         lines = [table.to_markdown(), ""]
         lines += [f"[{c.number}] {c.title} — {c.section} ({c.source})" for c in table.citations]
@@ -249,12 +255,9 @@ def profile(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Everything the articles say about one role, grouped by facet."""
-    try:
-        found = _guide(corpus, home, chroma_url).profile(role)
-    except RoleGuideError as e:
-        raise _fail(str(e)) from None
+    found = _result(lambda guide: guide.profile(role), corpus, home, chroma_url)
     if json_output:
-        sys.stdout.write(found.model_dump_json(indent=2) + "\n")
+        _print_json(found)
         return
     out.print(f"[bold]{escape(found.role)}[/]")
     for section in found.sections:
@@ -272,12 +275,9 @@ def match(
     chroma_url: ChromaOpt = None,
 ) -> None:
     """Which roles' described work matches these tasks or interests (a pointer, not advice)."""
-    try:
-        result = _guide(corpus, home, chroma_url).match(interests)
-    except RoleGuideError as e:
-        raise _fail(str(e)) from None
+    result = _result(lambda guide: guide.match(interests), corpus, home, chroma_url)
     if json_output:
-        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        _print_json(result)
         return
     for rank, m in enumerate(result.matches, start=1):
         out.print(f"{rank}. [bold]{escape(m.role)}[/] [dim](score {m.score:.2f})[/]")
