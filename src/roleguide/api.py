@@ -22,6 +22,7 @@ from langchain_core.embeddings import Embeddings
 
 from .answer import ExtractiveAnswerer
 from .careers import CareerMap
+from .chunks import CHUNKER_VERSION
 from .config import Settings, resolve_settings
 from .conversation import Message, resolve_followup
 from .corpus import corpus_files
@@ -140,9 +141,18 @@ class RoleGuide:
             return False  # a replica without the corpus serves the shared index as it is
         return manifest.get("signature") != corpus_signature(corpus_files(self.settings.corpus_dir))
 
+    def _outdated(self) -> bool:
+        """An index of this model in an older roleguide format (rebuilt by ``ingest``)."""
+        manifest = self.index.manifest()
+        return bool(
+            manifest
+            and manifest.get("model") == self.index.model_id
+            and manifest.get("chunker") != CHUNKER_VERSION
+        )
+
     def refresh(self, *, auto_ingest: bool = True) -> None:
         """Open the index, ingesting first when it is missing or stale (and allowed to)."""
-        if auto_ingest and self.is_stale():
+        if auto_ingest and (self.is_stale() or self._outdated()):
             try:
                 self.ingest()
             except IndexLockedError:

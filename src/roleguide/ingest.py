@@ -176,7 +176,13 @@ def ingest(
         ) from e
     try:
         manifest = None if rebuild else index.manifest()
-        if rebuild:
+        outdated = (
+            manifest is not None
+            and manifest.get("model") == index.model_id
+            and manifest.get("chunker") != CHUNKER_VERSION
+        )
+        if rebuild or outdated:  # an index from an older roleguide is rebuilt, not refused
+            manifest = None
             index.reset()
         elif manifest is not None:
             index.check_compatible(manifest)  # never mix two models in one index silently
@@ -190,6 +196,8 @@ def ingest(
             skipped=loaded.skipped,
             warnings=[f"{d.source}: {w}" for d in loaded.documents for w in d.warnings],
         )
+        if outdated:
+            report.warnings.insert(0, "the index was built by an older roleguide: rebuilt")
         # Files already indexed come first, in their order, so a block that a new file
         # repeats (a copy, a re-scrape) stays with the article that had it first.
         known = list((manifest or {}).get("files", {}))
