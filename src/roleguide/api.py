@@ -225,8 +225,10 @@ class RoleGuide:
 
     def effective_query(self, question: str, history: Sequence[Message] | None = None) -> str:
         """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
+        return self._resolve(clean_question(question, self.settings.max_question_chars), history)
+
+    def _resolve(self, question: str, history: Sequence[Message] | None) -> str:
         self._ready()
-        question = clean_question(question, self.settings.max_question_chars)
         checked = _check_history(history)
         resolved = None
         if checked and self._chat_model is not None and self.settings.llm_rewrite:
@@ -244,8 +246,8 @@ class RoleGuide:
         with an LLM; at once with the extractive answerer). The last item is final."""
         began = time.perf_counter()
         self._follow_ingests()
-        query = self.effective_query(question, history)
         question = clean_question(question, self.settings.max_question_chars)
+        query = self._resolve(question, history)
         pair = self._comparison_pair(query)
         if pair is not None:
             answers: Iterator[Answer] = iter([self._comparison_answer(question, query, *pair)])
