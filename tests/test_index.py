@@ -154,3 +154,15 @@ def test_persisted_bm25_matches_a_fresh_build(built_home, guide):
     )
     for query in ["customs compliance", "negotiate contracts suppliers", "degree MBA", "zzz"]:
         assert saved.search(query, 10) == fresh.search(query, 10)
+
+
+def test_large_reads_are_paged(guide, monkeypatch):
+    """Full scans go page by page and id look-ups in batches (SQLite caps variables)."""
+    import roleguide.index as index_module
+
+    pages = list(guide.index.iter_chunks(include=["metadatas"], page=7))
+    ids = [cid for page in pages for cid in page["ids"]]
+    assert len(pages) == 7 and len(ids) == len(set(ids)) == guide.index.chunks.count()
+    monkeypatch.setattr(index_module, "_ID_BATCH", 5)
+    fresh = VectorIndex(guide.index.home, guide.index.embeddings)
+    assert set(fresh.get_chunks(ids)) == set(ids)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .answer import cite, quote_span
 from .errors import InvalidQuestionError
-from .index import ChunkRecord, VectorIndex
+from .index import ChunkRecord, VectorIndex, page_records
 from .lexical import tokenize
 from .models import (
     Cell,
@@ -99,9 +99,12 @@ class CareerMap:
         return self._statements
 
     def _load(self) -> list[Statement]:
-        got = self.index.chunks.get(include=["metadatas"])
-        records = self.index.get_chunks(got["ids"])
-        chunks = sorted(records.values(), key=lambda c: (c.source, c.start))
+        records = [
+            record
+            for page in self.index.iter_chunks(include=["documents", "metadatas"])
+            for record in page_records(page)
+        ]
+        chunks = sorted(records, key=lambda c: (c.source, c.start))
         labels: dict[str, Counter] = {}
         out = []
         for chunk in chunks:

@@ -33,10 +33,11 @@ from .embeddings import embedding_model_id
 from .errors import IndexMismatchError
 from .lexical import LexicalIndex
 
-__all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
+__all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata", "page_records"]
 
 _MANIFEST_KEY = "roleguide_manifest"
 _PENDING_KEY = "roleguide_ingest_pending"
+_ID_BATCH = 2000
 REBUILD_HINT = "run `roleguide ingest --rebuild` to build it again from the corpus"
 
 
@@ -91,6 +92,14 @@ def _http_client(url: str):
             f"--port {port}`) or unset ROLEGUIDE_CHROMA_URL to use the embedded store"
         ) from e
     return client
+
+
+def page_records(got: dict) -> list[ChunkRecord]:
+    """The chunk records of one Chroma ``get`` reply (documents and metadatas included)."""
+    return [
+        _record(cid, text, meta)
+        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+    ]
 
 
 def _record(chunk_id: str, text: str, meta: dict) -> ChunkRecord:
@@ -312,10 +321,9 @@ class VectorIndex:
     def _lexical_from_server(self, manifest: dict) -> LexicalIndex:
         """Server mode: build this process's BM25 from the server's chunks, cache it locally."""
         ids, texts = [], []
-        for got in self.iter_chunks(include=["documents", "metadatas"]):
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                record = _record(cid, text, meta)
-                ids.append(cid)
+        for page in self.iter_chunks(include=["documents", "metadatas"]):
+            for record in page_records(page):
+                ids.append(record.id)
                 texts.append(LexicalIndex.document_text(record))
         lexical = LexicalIndex.build(ids, texts)
         lexical.save(self.lexical_dir, manifest.get("built"))
@@ -349,10 +357,12 @@ class VectorIndex:
     def get_chunks(self, ids: Sequence[str]) -> dict[str, ChunkRecord]:
         """Chunk records by id (cached: chunks are immutable under their id)."""
         missing = [i for i in dict.fromkeys(ids) if i not in self._chunk_cache]
-        if missing:
-            got = self.chunks.get(ids=missing, include=["documents", "metadatas"])
-            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                self._chunk_cache[cid] = _record(cid, text, meta)
+        for start in range(0, len(missing), _ID_BATCH):  # SQLite caps variables per query
+            got = self.chunks.get(
+                ids=missing[start : start + _ID_BATCH], include=["documents", "metadatas"]
+            )
+            for record in page_records(got):
+                self._chunk_cache[record.id] = record
         return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
 
     def sentence_vectors(self, chunks: Sequence[ChunkRecord]) -> dict[str, np.ndarray]:
@@ -375,10 +385,10 @@ class VectorIndex:
 
     def source_stats(self) -> dict[str, int]:
         """Chunk count per source file."""
-        got = self.chunks.get(include=["metadatas"])
         stats: dict[str, int] = {}
-        for meta in got["metadatas"]:
-            stats[meta["source"]] = stats.get(meta["source"], 0) + 1
+        for page in self.iter_chunks(include=["metadatas"]):
+            for meta in page["metadatas"]:
+                stats[meta["source"]] = stats.get(meta["source"], 0) + 1
         return dict(sorted(stats.items()))
 
     # -- writing -----------------------------------------------------------------------

@@ -204,8 +204,11 @@ def ingest(
         rank = {source: i for i, source in enumerate(known)}
         loaded.documents.sort(key=lambda d: (rank.get(d.source, len(rank)), d.source))
         wanted = {c.id: c for c in chunk_corpus(loaded.documents)}
-        stored = index.chunks.get(include=["metadatas"])
-        have = dict(zip(stored["ids"], stored["metadatas"], strict=True))
+        have = {
+            cid: meta
+            for page in index.iter_chunks(include=["metadatas"])
+            for cid, meta in zip(page["ids"], page["metadatas"], strict=True)
+        }
         new = [c for cid, c in wanted.items() if cid not in have]
         gone = {
             cid: len(json.loads(meta["sentences"]))

@@ -99,8 +99,11 @@ def evaluate(
         guide = RoleGuide()
     corpus_dir = Path(guide.settings.corpus_dir)
     qset = load_question_set(question_set, corpus_dir)
-    stored = guide.index.chunks.get(include=["documents"])
-    passages = dict(zip(stored["ids"], stored["documents"], strict=True))
+    passages = {
+        cid: text
+        for page in guide.index.iter_chunks(include=["documents"])
+        for cid, text in zip(page["ids"], page["documents"], strict=True)
+    }
     for case in qset.cases[:3]:  # warm the index caches, so no row pays for the first query
         guide.with_retriever("hybrid").ask(case.as_turns()[0].question)
     out: dict[str, RetrieverResult] = {}
