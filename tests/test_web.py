@@ -323,3 +323,27 @@ def test_a_burst_of_200_questions_from_20_clients(web, client):
     answered = sum(kind == "ok" for kind, _ in results)
     assert answered >= 180, f"{answered} answered in {elapsed:.0f} s"
     assert client.predict("What is logistics?", [], api_name="/ask")["abstained"] is False
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "\x00Who handles customs compliance?",
+        "Who handles \ud800 customs compliance?",
+        "מי אחראי על עמידה בדרישות המכס?",
+        "Who\u200b handles\u200d customs?",
+        "'; DROP TABLE chunks; --",
+        "<img src=x onerror=alert(1)> who buys?",
+        "🙂🚚📦",
+        "",
+    ],
+)
+def test_strange_questions_over_http_get_an_answer_or_a_message(client, question):
+    from gradio_client.exceptions import AppError
+
+    try:
+        result = client.predict(question, [], api_name="/ask")
+    except AppError as e:
+        assert "question" in str(e) and "Traceback" not in str(e)
+        return
+    assert isinstance(result["text"], str) and result["text"]
