@@ -188,6 +188,7 @@ def ingest(
             index.check_compatible(manifest)  # never mix two models in one index silently
             if manifest.get("signature") == corpus_signature(files) and index.is_complete():
                 return _unchanged(manifest, began)
+        index.sentences, index.chunks  # noqa: B018 - create both collections, even if empty
         interrupted = index.was_pending()
         index.mark_pending(True)
         loaded = load_corpus(corpus_dir, files)

@@ -67,6 +67,8 @@ class HybridRetriever(BaseRetriever):
         dense: dict[str, float] = {}
         per_sentence: dict[str, dict[int, float]] = {}
         dense_ranking: list[str] = []
+        if not self.index.lexical.ids:
+            return []  # an empty corpus (every file skipped or cleaned away): nothing to find
         if self.mode != "bm25":
             vector = query_vector or self.index.embeddings.embed_query(query)
             store = self.index.dense_store()
