@@ -88,7 +88,8 @@ def test_damaged_index_says_how_to_recover(corpus_dir, tmp_path, hash_embeddings
     home = tmp_path / "home"
     RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=hash_embeddings)
     if damage == "bm25":
-        (home / "bm25" / "ids.json").unlink()
+        for ids in (home / "bm25").rglob("ids.json"):
+            ids.unlink()
     else:
         (home / "manifest.json").write_text("{not json")
     guide = RoleGuide(
@@ -147,7 +148,7 @@ def test_a_copy_adds_nothing_and_a_rename_embeds_nothing(corpus_copy, tmp_path):
 def test_persisted_bm25_matches_a_fresh_build(built_home, guide):
     from roleguide.lexical import LexicalIndex
 
-    saved = LexicalIndex.load(built_home / "bm25")
+    saved = LexicalIndex.load(guide.index.lexical_path(guide.index.manifest()["built"]))
     records = guide.index.get_chunks(saved.ids)
     fresh = LexicalIndex.build(
         saved.ids, [LexicalIndex.document_text(records[i]) for i in saved.ids]

@@ -156,6 +156,20 @@ class VectorIndex:
         server = re.sub(r"\W+", "-", self.chroma_url.split("://")[-1]).strip("-")
         return self.home / "server-cache" / f"{server}-{self.name}" / "bm25"
 
+    def lexical_path(self, generation: str | None) -> Path:
+        """The BM25 index of one ingest. Each ingest writes its own folder and the manifest
+        names it, so a reader never pairs a manifest with another ingest's BM25."""
+        return self.lexical_dir / (re.sub(r"\W+", "-", generation or "none").strip("-") or "none")
+
+    def prune_lexical(self, keep: str) -> None:
+        """Remove the BM25 folders of earlier ingests (after the manifest names ``keep``)."""
+        if not self.lexical_dir.is_dir():
+            return
+        keep_path = self.lexical_path(keep)
+        for path in self.lexical_dir.iterdir():
+            if path != keep_path:
+                shutil.rmtree(path, ignore_errors=True)
+
     def manifest(self) -> dict | None:
         """The manifest of the last complete ingest, or None when there is none.
 
@@ -254,7 +268,7 @@ class VectorIndex:
         if manifest is None:
             raise IndexMismatchError(f"there is no index in {self.where}; run `roleguide ingest`")
         self.check_compatible(manifest)
-        lexical = LexicalIndex.load(self.lexical_dir, manifest.get("built"))
+        lexical = LexicalIndex.load(self.lexical_path(manifest.get("built")))
         if lexical is None and self.chroma_url:
             lexical = self._lexical_from_server(manifest)
         # Chroma may hold more or fewer rows than the manifest while an ingest runs (or
@@ -326,7 +340,7 @@ class VectorIndex:
                 ids.append(record.id)
                 texts.append(LexicalIndex.document_text(record))
         lexical = LexicalIndex.build(ids, texts)
-        lexical.save(self.lexical_dir, manifest.get("built"))
+        lexical.save(self.lexical_path(manifest.get("built")))
         return lexical
 
     def iter_chunks(self, include: list[str], page: int = 5000):

@@ -238,14 +238,14 @@ def ingest(
         built = time.strftime("%Y-%m-%dT%H:%M:%S%z") + f"/{time.time_ns()}"
         # Rebuild BM25 unless it already holds exactly these chunks (an ingest killed after
         # its Chroma writes leaves nothing "changed" here, but a stale BM25 behind).
-        current = LexicalIndex.load(index.lexical_dir, (manifest or {}).get("built"))
+        current = LexicalIndex.load(index.lexical_path((manifest or {}).get("built")))
         if current is None or manifest is None or set(current.ids) != set(wanted):
             if progress:
                 progress("lexical index", 0, 1)
             ordered = list(wanted.values())
             LexicalIndex.build(
                 [c.id for c in ordered], [LexicalIndex.document_text(c) for c in ordered]
-            ).save(index.lexical_dir, built)
+            ).save(index.lexical_path(built))
         elif manifest is not None:
             built = manifest.get("built", built)  # same chunks: the BM25 index stays valid
         if report.changed or manifest is None or manifest.get("signature") != signature:
@@ -262,6 +262,7 @@ def ingest(
                     "built": built,
                 }
             )
+        index.prune_lexical(built)  # earlier ingests' BM25 folders, now unreferenced
         index.mark_pending(False)
         index.forget_cached()
         report.seconds = time.perf_counter() - began
