@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index run chat test lint format bench browser audit clean
+.PHONY: install index run chat test lint format bench bench-scale browser audit clean
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -46,6 +46,11 @@ test: lint browser
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_ui.py
+	$(BIN)/python benchmarks/bench_ingest.py
+
+# 10k and 100k synthetic corpora; the first 100k build takes the better part of an hour.
+bench-scale: install
+	$(BIN)/python benchmarks/bench_scale.py
 
 # Needs the vulnerability service (PyPI / OSV); offline, tests/test_dependencies.py checks floors.
 audit: install

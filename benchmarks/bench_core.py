@@ -6,8 +6,6 @@ figures measured in the same run, not across runs).
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -16,10 +14,9 @@ import time
 from pathlib import Path
 
 import yaml
+from docs_section import ROOT, write_section
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
-OUT = ROOT / "docs" / "benchmarks.md"
 
 
 def questions(limit: int = 50) -> list[str]:
@@ -96,12 +93,6 @@ def main() -> None:
         ("of which: query embedding p50", f"{statistics.median(embed_ms):.1f} ms"),
     ]
     lines = [
-        "# Benchmarks",
-        "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}; "
-        "`make bench` writes this file.",
-        "",
         "## Core (bundled corpus)",
         "",
         "| what | result |",
@@ -109,8 +100,7 @@ def main() -> None:
         *[f"| {a} | {b} |" for a, b in rows],
         "",
     ]
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text("\n".join(lines), encoding="utf-8")
+    write_section("## Core", lines)
     print("\n".join(lines))
 
 

@@ -21,13 +21,13 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from docs_section import ROOT, write_section
+
 CACHE = ROOT / "benchmarks" / ".cache"
-OUT = ROOT / "docs" / "benchmarks.md"
+CHART = ROOT / "docs" / "ask-latency.png"
 SECTION = "## Scale"
 SIZES = {"corpus": None, "10k": 10_000, "100k": 100_000}
 POOL = {"10k": None, "100k": 400}
@@ -103,51 +103,6 @@ def build(size: str) -> dict:
     else:
         built = {}
     return {**out, **built}
-
-
-def bare_rate(size: str, sample: int = 600) -> dict:
-    """The bare model on paragraph-sized chunks of the same corpus, in this run."""
-    from roleguide.chunks import chunk_corpus
-    from roleguide.corpus import load_corpus
-    from roleguide.embeddings import load_embeddings
-
-    docs = load_corpus(corpus_for(size)).documents[:200]
-    texts = [c.text for c in chunk_corpus(docs)][:sample]
-    model = load_embeddings()._client
-    model.encode(texts[:16])
-    out = {}
-    for batch in (32, 128):
-        began = time.perf_counter()
-        model.encode(texts, batch_size=batch, normalize_embeddings=True)
-        out[f"bs{batch}"] = len(texts) / (time.perf_counter() - began)
-    return out
-
-
-def ingest_rate(size: str, sample: int = 600) -> dict:
-    """roleguide's own ingest of the same sample, chunks per second, embedding included."""
-    from roleguide import RoleGuide
-    from roleguide.chunks import chunk_corpus
-    from roleguide.corpus import load_corpus
-
-    docs = load_corpus(corpus_for(size)).documents
-    picked, total = [], 0
-    for doc in docs:
-        picked.append(doc)
-        total += len(chunk_corpus([doc]))
-        if total >= sample:
-            break
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "c"
-        corpus.mkdir()
-        for doc in picked:
-            (corpus / doc.source).write_text(doc.text, encoding="utf-8")
-        report = RoleGuide(corpus_dir=corpus, home=Path(tmp) / "h", auto_ingest=False).ingest()
-    return {
-        "chunks": report.chunks,
-        "total": report.chunks / report.seconds,
-        "embedding": report.chunks / report.embed_seconds,
-        "store": report.chunks / report.store_seconds,
-    }
 
 
 def measure(size: str, http: bool) -> dict:
@@ -248,7 +203,7 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.http)))
         return
     CACHE.mkdir(parents=True, exist_ok=True)
-    rows, notes = [], []
+    rows = []
     for size in args.sizes:
         print(f"[{size}] building…", flush=True)
         built = build(size)
@@ -257,19 +212,6 @@ def main() -> None:
         print(f"[{size}] {measured}", flush=True)
         ref = tutorial(size) if size != "100k" else None
         rows.append((size, built, measured, ref))
-        if size == "10k":
-            bare = bare_rate(size)
-            ours = ingest_rate(size)
-            notes.append(
-                f"Ingest throughput, 10k corpus sample ({ours['chunks']} chunks, every "
-                f"sentence new), measured side by side: bare model on the same paragraphs "
-                f"{bare['bs32']:.0f} chunks/s (sentence-transformers default batch 32) and "
-                f"{bare['bs128']:.0f} chunks/s (batch 128); roleguide ingest "
-                f"{ours['total']:.0f} chunks/s end to end = **{ours['total'] / bare['bs32']:.0%}"
-                f"** of the default bare rate, {ours['total'] / bare['bs128']:.0%} of the "
-                f"batch-128 rate (embedding alone {ours['embedding']:.0f} chunks/s, Chroma "
-                f"writes alone {ours['store']:.0f} chunks/s)."
-            )
     lines = [
         SECTION,
         "",
@@ -294,15 +236,45 @@ def main() -> None:
             f"{m['rss_mib']:.0f} MiB | {tut} |"
         )
         lines.append(rows_text)
-    lines += ["", *notes, ""]
-    text = OUT.read_text("utf-8") if OUT.exists() else "# Benchmarks\n\n"
-    if SECTION in text:
-        before = text[: text.index(SECTION)]
-        after = text[text.index(SECTION) + len(SECTION) :]
-        nxt = after.find("\n## ")
-        text = before + (after[nxt + 1 :] if nxt >= 0 else "")
-    OUT.write_text(text.rstrip() + "\n\n" + "\n".join(lines), encoding="utf-8")
+    chart(rows)
+    lines += [
+        "",
+        "Targets: p50 ≤ 30 ms and p95 ≤ 80 ms at corpus size; p50 ≤ 75 ms and p95 ≤ 200 ms "
+        "and RSS ≤ 2 GiB at 100k chunks; re-ingest of an unchanged 100k corpus under a minute.",
+        "",
+        f"![ask latency by corpus size]({CHART.name})",
+        "",
+    ]
+    write_section(SECTION, lines)
     print("\n".join(lines))
+
+
+def chart(rows) -> None:
+    """p50/p95 of ``ask`` per corpus size, in-process and over HTTP, against the targets."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [f"{size}\n{built['chunks']:,} chunks" for size, built, _, _ in rows]
+    series = [
+        ("in-process p50", [m["p50"] for _, _, m, _ in rows], "#2b6cb0"),
+        ("in-process p95", [m["p95"] for _, _, m, _ in rows], "#63a0d8"),
+        ("tutorial pipeline p50", [r["p50"] if r else 0 for *_, r in rows], "#a0a0a0"),
+    ]
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    width = 0.8 / len(series)
+    for i, (label, values, color) in enumerate(series):
+        xs = [x + (i - 1) * width for x in range(len(rows))]
+        ax.bar(xs, values, width, label=label, color=color)
+    ax.axhline(75, color="#c53030", linestyle="--", linewidth=1, label="100k p50 target (75 ms)")
+    ax.set_xticks(range(len(rows)), sizes)
+    ax.set_ylabel("ms per question (lower is better)")
+    ax.set_title("`ask` latency by corpus size, 200 questions each", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(CHART, dpi=120)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

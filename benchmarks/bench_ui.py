@@ -11,10 +11,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "docs" / "benchmarks.md"
+from docs_section import write_section
+
 SECTION = "## Web app"
 
 
@@ -82,10 +81,7 @@ def main() -> None:
         f"{len(trips)} | {statistics.median(trips):.0f} ms |",
         "",
     ]
-    text = OUT.read_text("utf-8") if OUT.exists() else "# Benchmarks\n\n"
-    if SECTION in text:
-        text = text[: text.index(SECTION)]
-    OUT.write_text(text.rstrip() + "\n\n" + "\n".join(lines), encoding="utf-8")
+    write_section(SECTION, lines)
     print("\n".join(lines))
 
 
