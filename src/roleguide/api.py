@@ -163,7 +163,15 @@ class RoleGuide:
                 if self.index.manifest() is None:
                     raise
                 log.warning("another process is updating the index; using the current one")
-        self.manifest = self.index.open()
+        try:
+            self.manifest = self.index.open()
+        except IndexMismatchError:
+            if not auto_ingest or self.index.manifest() is None:
+                raise
+            # e.g. a lost BM25 index under an intact store: ingest repairs what it can and
+            # embeds only what is missing; what it cannot repair, it reports itself.
+            self.ingest()
+            return
         source_roles = {s: list(r) for s, r in self.manifest.get("roles", {}).items()}
         roles = [r for rs in source_roles.values() for r in rs]
         self.catalog = RoleCatalog(roles, load_aliases(self.settings.corpus_dir))

@@ -167,8 +167,12 @@ class VectorIndex:
             return
         keep_path = self.lexical_path(keep)
         for path in self.lexical_dir.iterdir():
-            if path != keep_path:
+            if path == keep_path:
+                continue
+            if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
+            else:  # an older roleguide kept one BM25 index directly in this folder
+                path.unlink(missing_ok=True)
 
     def manifest(self) -> dict | None:
         """The manifest of the last complete ingest, or None when there is none.

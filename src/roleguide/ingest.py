@@ -239,7 +239,8 @@ def ingest(
         # Rebuild BM25 unless it already holds exactly these chunks (an ingest killed after
         # its Chroma writes leaves nothing "changed" here, but a stale BM25 behind).
         current = LexicalIndex.load(index.lexical_path((manifest or {}).get("built")))
-        if current is None or manifest is None or set(current.ids) != set(wanted):
+        relexed = current is None or manifest is None or set(current.ids) != set(wanted)
+        if relexed:
             if progress:
                 progress("lexical index", 0, 1)
             ordered = list(wanted.values())
@@ -248,7 +249,7 @@ def ingest(
             ).save(index.lexical_path(built))
         elif manifest is not None:
             built = manifest.get("built", built)  # same chunks: the BM25 index stays valid
-        if report.changed or manifest is None or manifest.get("signature") != signature:
+        if relexed or report.changed or manifest.get("signature") != signature:
             index.write_manifest(
                 {
                     "model": index.model_id,
