@@ -9,6 +9,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -120,25 +121,28 @@ def test_no_file_outside_the_app_is_served(web, path):
     assert b"root:" not in body
 
 
-def browser_page(width: int, height: int):
+@contextmanager
+def browser_page(width: int = 1280, height: int = 900):
+    """A page in Debian's Chromium at this viewport, closed (with the browser) on exit."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
-    manager = sync_playwright().start()
-    browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    page = browser.new_page(viewport={"width": width, "height": height})
-    return manager, browser, page
+    with sync_playwright() as manager:
+        browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize(("name", "width", "height"), [("desktop", 1280, 900), ("phone", 390, 844)])
 def test_browser_chat_shows_cited_answer_and_source(web, name, width, height):
     ARTIFACTS.mkdir(exist_ok=True)
-    manager, browser, page = browser_page(width, height)
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
+    with browser_page(width, height) as page:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(web + "/")
         box = page.locator("#rg-question textarea")
         box.wait_for()
@@ -168,15 +172,11 @@ def test_browser_chat_shows_cited_answer_and_source(web, name, width, height):
         if name == "phone":
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         assert not errors, errors
-    finally:
-        browser.close()
-        manager.stop()
 
 
 @pytest.mark.browser
 def test_abstention_shows_related_reading_not_support(web):
-    manager, browser, page = browser_page(1280, 900)
-    try:
+    with browser_page() as page:
         page.goto(web + "/")
         box = page.locator("#rg-question textarea")
         box.wait_for()
@@ -188,9 +188,6 @@ def test_abstention_shows_related_reading_not_support(web):
         assert page.locator("#rg-chat a[href^='#rg-']").count() == 0
         page.locator("#rg-clear").click()
         page.wait_for_function("!document.querySelector('#rg-sources .rg-abstain')")
-    finally:
-        browser.close()
-        manager.stop()
 
 
 HOSTILE = """---
@@ -214,41 +211,38 @@ def test_hostile_article_is_shown_as_text(tmp_path):
     (corpus / "hostile.md").write_text(HOSTILE, encoding="utf-8")
     guide = RoleGuide(corpus_dir=corpus, home=tmp_path / "home")
     app, url = start(guide)
-    manager, browser, page = browser_page(1280, 900)
     requests: list[str] = []
-    page.on("request", lambda r: requests.append(r.url))
     try:
-        page.goto(url + "/")
-        for question in (
-            "When do warehouse managers run the loading dock?",
-            "When do warehouse managers count stock?",
-            "How do warehouse managers document pallets?",
-        ):
-            box = page.locator("#rg-question textarea")
-            box.fill(question)
-            box.press("Enter")
-            page.wait_for_timeout(200)
-        page.locator("#rg-sources details#rg-2-1").wait_for(timeout=30_000)
-        page.locator("#rg-sources details#rg-0-1 summary").click()
-        page.wait_for_timeout(500)
-        chat = page.locator("#rg-chat").inner_text()
-        sources = page.locator("#rg-sources").inner_text()
-        assert "<script>" in chat or "<script>" in sources
-        assert 'onerror="window.__pwned = 2"' in sources
-        assert "![tracker](http://127.0.0.2:9/pixel.png)" in sources
-        assert page.evaluate("window.__pwned") is None
-        assert page.locator("#rg-chat img, #rg-sources img").count() == 0
-        assert not [r for r in requests if "127.0.0.2" in r]
+        with browser_page() as page:
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(url + "/")
+            for question in (
+                "When do warehouse managers run the loading dock?",
+                "When do warehouse managers count stock?",
+                "How do warehouse managers document pallets?",
+            ):
+                box = page.locator("#rg-question textarea")
+                box.fill(question)
+                box.press("Enter")
+                page.wait_for_timeout(200)
+            page.locator("#rg-sources details#rg-2-1").wait_for(timeout=30_000)
+            page.locator("#rg-sources details#rg-0-1 summary").click()
+            page.wait_for_timeout(500)
+            chat = page.locator("#rg-chat").inner_text()
+            sources = page.locator("#rg-sources").inner_text()
+            assert "<script>" in chat or "<script>" in sources
+            assert 'onerror="window.__pwned = 2"' in sources
+            assert "![tracker](http://127.0.0.2:9/pixel.png)" in sources
+            assert page.evaluate("window.__pwned") is None
+            assert page.locator("#rg-chat img, #rg-sources img").count() == 0
+            assert not [r for r in requests if "127.0.0.2" in r]
     finally:
-        browser.close()
-        manager.stop()
         app.close()
 
 
 @pytest.mark.browser
 def test_career_tabs_compare_profile_and_match(web):
-    manager, browser, page = browser_page(1280, 900)
-    try:
+    with browser_page() as page:
         page.goto(web + "/")
         page.get_by_role("tab", name="Compare roles").click()
         table = page.locator("#rg-compare-table table.rg-table")
@@ -275,9 +269,6 @@ def test_career_tabs_compare_profile_and_match(web):
         assert first.inner_text().startswith("1. Procurement Manager")
         assert "not career advice" in page.locator("#rg-matches").inner_text()
         page.screenshot(path=str(ARTIFACTS / "match-desktop.png"))
-    finally:
-        browser.close()
-        manager.stop()
 
 
 def test_oversized_questions_are_refused_and_the_server_stays_up(web, client):
