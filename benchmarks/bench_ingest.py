@@ -6,7 +6,7 @@ batch 32) on the same paragraphs roleguide indexes; roleguide's ingest is timed 
 precision and once in float32, alternating over several rounds. Both sides start warm:
 the model is loaded and the Chroma client open before the clock starts.
 
-    python benchmarks/bench_ingest.py            # 3 rounds on ~1,000 chunks
+    python benchmarks/bench_ingest.py            # 5 rounds on ~1,000 chunks
     python benchmarks/bench_ingest.py --rounds 1 --chunks 300
 """
 
@@ -97,7 +97,7 @@ def chart(rates: dict[str, float], reference: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chunks", type=int, default=1000)
     args = parser.parse_args()
     from roleguide.chunks import count_tokens

@@ -28,7 +28,9 @@ __all__ = [
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_DIMENSION = 384
-ENCODE_BATCH = 32  # measured here: faster than 128 on sentence- and paragraph-sized texts
+# Texts per forward pass, measured here on sentence-sized texts: float32 is fastest at 32,
+# bfloat16 at 128 (165 vs 190 chunks/s).
+ENCODE_BATCH = {"float32": 32, "bfloat16": 128}
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
@@ -94,11 +96,12 @@ def load_embeddings(precision: str = "auto") -> Embeddings:
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 return super().embed_documents(texts)
 
+    precision = resolve_precision(precision)
     embeddings = BundledEmbeddings(
         model_name=_bundled_model_dir(),
         model_kwargs={"device": "cpu", "local_files_only": True},
-        encode_kwargs={"normalize_embeddings": True, "batch_size": ENCODE_BATCH},
-        precision=resolve_precision(precision),
+        encode_kwargs={"normalize_embeddings": True, "batch_size": ENCODE_BATCH[precision]},
+        precision=precision,
     )
     object.__setattr__(embeddings, "roleguide_model_id", f"{MODEL_NAME}/{MODEL_DIMENSION}")
     return embeddings
