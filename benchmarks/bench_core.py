@@ -101,7 +101,6 @@ def main() -> None:
         "",
     ]
     write_section("## Core", lines)
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -96,6 +96,8 @@ def build(size: str) -> dict:
             "store_s": first.store_seconds,
             "embedded": first.sentences_embedded,
             "reused": first.sentences_reused,
+            "precision": getattr(guide.index.embeddings, "precision", "float32"),
+            "built_on": time.strftime("%Y-%m-%d"),
         }
         stats.write_text(json.dumps(built), encoding="utf-8")
     elif stats.exists():
@@ -224,7 +226,8 @@ def main() -> None:
         first = (
             f"{built['ingest_s']:.0f} s (embed {built['embed_s']:.0f} s, store "
             f"{built['store_s']:.0f} s; {built['embedded']} sentences embedded, "
-            f"{built['reused']} reused)"
+            f"{built['reused']} reused; {built.get('precision', 'float32, batch 128')}, "
+            f"built {built.get('built_on', 'by an earlier version')})"
             if "ingest_s" in built
             else "built by an earlier run"
         )
@@ -246,7 +249,6 @@ def main() -> None:
         "",
     ]
     write_section(SECTION, lines)
-    print("\n".join(lines))
 
 
 def chart(rows) -> None:
@@ -268,10 +270,11 @@ def chart(rows) -> None:
         xs = [x + (i - 1) * width for x in range(len(rows))]
         ax.bar(xs, values, width, label=label, color=color)
     ax.axhline(75, color="#c53030", linestyle="--", linewidth=1, label="100k p50 target (75 ms)")
+    ax.set_ylim(0, 1.45 * max(75, *(v for _, values, _ in series for v in values)))
     ax.set_xticks(range(len(rows)), sizes)
     ax.set_ylabel("ms per question (lower is better)")
     ax.set_title("`ask` latency by corpus size, 200 questions each", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="upper center", ncol=2)
     fig.tight_layout()
     fig.savefig(CHART, dpi=120)
     plt.close(fig)

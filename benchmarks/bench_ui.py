@@ -82,7 +82,6 @@ def main() -> None:
         "",
     ]
     write_section(SECTION, lines)
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ def _sections(text: str) -> dict[str, str]:
 
 
 def write_section(heading: str, lines: list[str]) -> None:
-    """Replace the section whose heading starts with ``heading`` (or add it); keep the rest."""
+    """Replace the section whose heading starts with ``heading`` (or add it), keep the rest,
+    and print the new section."""
     text = OUT.read_text("utf-8") if OUT.exists() else ""
     sections = {k: v for k, v in _sections(text).items() if not k.startswith(heading)}
     body = "\n".join(lines).rstrip()
@@ -39,8 +40,12 @@ def write_section(heading: str, lines: list[str]) -> None:
         return next((i for i, h in enumerate(ORDER) if title.startswith(h)), len(ORDER))
 
     ordered = sorted(sections, key=rank)
-    head = "# Benchmarks\n\n`make bench` writes this file; each section says when it was measured."
+    head = (
+        "# Benchmarks\n\n`make bench` and `make bench-scale` write this file; each section "
+        "says when it was measured."
+    )
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(
         head + "\n\n" + "\n\n".join(sections[t] for t in ordered) + "\n", encoding="utf-8"
     )
+    print(body)
