@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -350,3 +353,38 @@ def test_strange_questions_over_http_get_an_answer_or_a_message(web, question):
         assert kind == "complete"
         result = json.loads(data)[0]
         assert isinstance(result["text"], str) and result["text"]
+
+
+def test_the_serve_command_starts_the_app_and_answers(built_home, corpus_dir):
+    """`roleguide serve` as `make run` starts it: a process, a port, an answer, a clean stop."""
+    from gradio_client import Client
+
+    port = free_port()
+    command = [sys.executable, "-m", "roleguide.cli", "serve", "--port", str(port)]
+    command += ["--home", str(built_home), "--corpus", str(corpus_dir)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                assert server.poll() is None, server.communicate()[1][-2000:]
+                assert time.monotonic() < deadline, "the app did not answer within 180 s"
+                time.sleep(0.25)
+        answer = Client(url, verbose=False).predict(
+            "Who handles customs compliance?", [], api_name="/ask"
+        )
+        assert answer["lead_role"] == "Logistics Manager"
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            _, stderr = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    assert f"roleguide is ready at http://127.0.0.1:{port}/" in stderr
+    assert "Traceback" not in stderr

@@ -368,11 +368,14 @@ def serve(
     llm: LlmOpt = None,
 ) -> None:
     """Start the web app (chat with cited, inspectable answers)."""
+    from .ui import cap_malloc_arenas
+    from .ui import serve as serve_app
+
+    cap_malloc_arenas()  # before the model's and the server's threads exist
     try:
         guide = _guide(corpus, home, chroma_url, llm=llm)
         with err.status("Warming up…"):
             guide.ask("Who handles customs compliance?")
-            from .ui import serve as serve_app
         err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
         serve_app(guide, host, port, share=share)
     except RoleGuideError as e:
