@@ -38,7 +38,7 @@ from .ui_html import (
     sources_html,
 )
 
-__all__ = ["EXAMPLE_QUESTIONS", "build_app", "serve"]
+__all__ = ["EXAMPLE_QUESTIONS", "build_app", "cap_malloc_arenas", "serve"]
 
 log = logging.getLogger("roleguide.ui")
 
