@@ -110,7 +110,7 @@ def build(size: str) -> dict:
 def measure(size: str, http: bool) -> dict:
     """In a fresh process: open the index, ask, time it, read RSS (called via --measure).
     Like `roleguide serve`, it caps malloc arenas before anything else runs."""
-    from roleguide.ui import cap_malloc_arenas
+    from roleguide.memory import cap_malloc_arenas
 
     cap_malloc_arenas()
     began = time.perf_counter()

@@ -368,10 +368,11 @@ def serve(
     llm: LlmOpt = None,
 ) -> None:
     """Start the web app (chat with cited, inspectable answers)."""
-    from .ui import cap_malloc_arenas
-    from .ui import serve as serve_app
+    from .memory import cap_malloc_arenas
 
     cap_malloc_arenas()  # before the model's and the server's threads exist
+    from .ui import serve as serve_app
+
     try:
         guide = _guide(corpus, home, chroma_url, llm=llm)
         with err.status("Warming up…"):

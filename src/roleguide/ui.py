@@ -12,12 +12,9 @@ and exposes the structured answer as the named API endpoint ``/ask``::
 
 from __future__ import annotations
 
-import ctypes
 import html
 import itertools
 import logging
-import os
-import sys
 from pathlib import Path
 
 import gradio as gr
@@ -38,7 +35,7 @@ from .ui_html import (
     sources_html,
 )
 
-__all__ = ["EXAMPLE_QUESTIONS", "build_app", "cap_malloc_arenas", "serve"]
+__all__ = ["EXAMPLE_QUESTIONS", "build_app", "serve"]
 
 log = logging.getLogger("roleguide.ui")
 
@@ -228,22 +225,6 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         gr.api(ask_api, api_name="ask", concurrency_limit=CONCURRENCY)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
-
-
-def cap_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's per-thread malloc arenas; call it first thing in a serving process.
-
-    Each thread that allocates gets its own arena (up to 8 per core), which keeps freed
-    memory: at 100k chunks the web app's RSS measured 1,760-1,943 MiB uncapped and
-    1,678-1,730 MiB with two arenas. Arenas made before the call stay, hence "first
-    thing". ``MALLOC_ARENA_MAX`` in the environment wins.
-    """
-    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, arenas)  # -8 is M_ARENA_MAX in <malloc.h>
-    except (OSError, AttributeError):  # not glibc (musl, …): nothing to cap
-        log.debug("malloc arenas not capped: no glibc")
 
 
 def serve(
