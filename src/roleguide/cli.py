@@ -151,9 +151,9 @@ def ingest(
         f"removed {report.removed}, unchanged {report.unchanged})",
     )
     table.add_row("sentences embedded", str(report.sentences_embedded))
-    precision = getattr(guide.index.embeddings, "precision", None)
-    if precision and report.sentences_embedded:
-        table.add_row("embedding precision", precision)
+    used = getattr(guide.index.embeddings, "precision", None)
+    if used and report.sentences_embedded:
+        table.add_row("embedding precision", used)
     table.add_row("time", f"{report.seconds:.1f} s")
     out.print(table)
 

