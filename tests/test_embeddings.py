@@ -33,6 +33,7 @@ def test_unknown_precision_is_one_line_from_the_cli(tmp_path):
     done = runner.invoke(app, ["ingest", "--precision", "fp16", "--home", home])
     assert done.exit_code == 2
     assert "must be one of auto, float32, bfloat16" in done.output
+    assert len(done.output.strip().splitlines()) == 1, done.output
     done = runner.invoke(app, ["ingest", "--home", home], env={"ROLEGUIDE_EMBED_PRECISION": "x"})
     assert done.exit_code == 2 and "ROLEGUIDE_EMBED_PRECISION" in done.output
     assert not (tmp_path / "home").exists(), "nothing is written before the setting is valid"
