@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .answer import cite, quote_span
 from .errors import InvalidQuestionError
-from .index import ChunkRecord, VectorIndex, page_records
+from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
 from .models import (
     Cell,
@@ -99,12 +99,7 @@ class CareerMap:
         return self._statements
 
     def _load(self) -> list[Statement]:
-        records = [
-            record
-            for page in self.index.iter_chunks(include=["documents", "metadatas"])
-            for record in page_records(page)
-        ]
-        chunks = sorted(records, key=lambda c: (c.source, c.start))
+        chunks = sorted(self.index.iter_records(), key=lambda c: (c.source, c.start))
         labels: dict[str, Counter] = {}
         out = []
         for chunk in chunks:

@@ -33,7 +33,7 @@ from .embeddings import embedding_model_id
 from .errors import IndexMismatchError
 from .lexical import LexicalIndex
 
-__all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata", "page_records"]
+__all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
 
 _MANIFEST_KEY = "roleguide_manifest"
 _PENDING_KEY = "roleguide_ingest_pending"
@@ -94,7 +94,18 @@ def _http_client(url: str):
     return client
 
 
-def page_records(got: dict) -> list[ChunkRecord]:
+def _pages(collection, include: list[str], page: int = 5000):
+    """Every row of a Chroma collection, one ``get`` reply of ``page`` rows at a time."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        if not got["ids"]:
+            return
+        yield got
+        offset += len(got["ids"])
+
+
+def _page_records(got: dict) -> list[ChunkRecord]:
     """The chunk records of one Chroma ``get`` reply (documents and metadatas included)."""
     return [
         _record(cid, text, meta)
@@ -321,41 +332,33 @@ class VectorIndex:
 
     def sweep_orphans(self, keep: set[str]) -> int:
         """Delete sentence rows whose chunk is not in ``keep`` (left by a killed ingest)."""
-        orphans, offset = [], 0
-        while True:
-            got = self.sentences.get(include=["metadatas"], limit=5000, offset=offset)
-            if not got["ids"]:
-                break
-            orphans += [
-                sid
-                for sid, meta in zip(got["ids"], got["metadatas"], strict=True)
-                if meta.get("chunk_id") not in keep
-            ]
-            offset += len(got["ids"])
+        orphans = [
+            sid
+            for got in _pages(self.sentences, ["metadatas"])
+            for sid, meta in zip(got["ids"], got["metadatas"], strict=True)
+            if meta.get("chunk_id") not in keep
+        ]
         for i in range(0, len(orphans), 5000):
             self.sentences.delete(ids=orphans[i : i + 5000])
         return len(orphans)
 
     def _lexical_from_server(self, manifest: dict) -> LexicalIndex:
         """Server mode: build this process's BM25 from the server's chunks, cache it locally."""
-        ids, texts = [], []
-        for page in self.iter_chunks(include=["documents", "metadatas"]):
-            for record in page_records(page):
-                ids.append(record.id)
-                texts.append(LexicalIndex.document_text(record))
-        lexical = LexicalIndex.build(ids, texts)
+        records = list(self.iter_records())
+        lexical = LexicalIndex.build(
+            [r.id for r in records], [LexicalIndex.document_text(r) for r in records]
+        )
         lexical.save(self.lexical_path(manifest.get("built")))
         return lexical
 
     def iter_chunks(self, include: list[str], page: int = 5000):
         """All stored chunks, a page at a time (a large index never loads in one reply)."""
-        offset = 0
-        while True:
-            got = self.chunks.get(include=include, limit=page, offset=offset)
-            if not got["ids"]:
-                return
-            yield got
-            offset += len(got["ids"])
+        return _pages(self.chunks, include, page)
+
+    def iter_records(self):
+        """Every stored chunk as a ``ChunkRecord``, read a page at a time."""
+        for got in self.iter_chunks(include=["documents", "metadatas"]):
+            yield from _page_records(got)
 
     def is_complete(self) -> bool:
         """True when the stored index opens cleanly (manifest, Chroma and BM25 agree)."""
@@ -379,7 +382,7 @@ class VectorIndex:
             got = self.chunks.get(
                 ids=missing[start : start + _ID_BATCH], include=["documents", "metadatas"]
             )
-            for record in page_records(got):
+            for record in _page_records(got):
                 self._chunk_cache[record.id] = record
         return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
 
