@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import CorpusError
+from .structure import META_LINE
 
 __all__ = [
     "SUFFIXES",
@@ -104,12 +105,40 @@ def _front_matter(text: str) -> tuple[dict, int, str | None]:
     return meta, match.end(), None
 
 
-def _first_line(text: str, start: int) -> str:
-    for line in text[start:].splitlines():
+_HEADING_LINE = re.compile(r"^#{1,2}[ \t]+(\S.*?)[ \t#]*$", re.M)
+_SITE_NAME = re.compile(r"\b[\w-]+\.(com|org|net|io|co|edu|gov|uk)\b", re.I)
+_TITLE_LOOKAHEAD = 4000
+_MAX_TITLE_WORDS = 16  # characters searched for a title heading
+
+
+def _first_line(text: str, start: int, fallback: str = "") -> str:
+    """An article's title when it has none of its own: its first top-level heading, else
+    its first line (a site-name line before it, one word or a domain, is passed over);
+    ``fallback`` when that line is a paragraph rather than a title."""
+    head = text[start : start + _TITLE_LOOKAHEAD]
+    if m := _HEADING_LINE.search(head):
+        return m.group(1).strip()[:200]
+    first = ""
+    for line in head.splitlines():
         line = line.strip().lstrip("#").strip()
-        if line:
-            return line[:200]
-    return ""
+        if not line:
+            continue
+        first = first or line
+        if len(line.split()) >= 2 and not _SITE_NAME.search(line) and not META_LINE.match(line):
+            first = line
+            break
+    if fallback and (len(first.split()) > _MAX_TITLE_WORDS or re.search(r"[.?!]$", first)):
+        return fallback
+    return first[:200]
+
+
+def _name_title(path: Path) -> str:
+    """A title from a file name: "demand-planner-vs-supply-planner" → "Demand Planner vs
+    Supply Planner"."""
+    words = re.split(r"[-_\s]+", path.stem)
+    return " ".join(
+        w if w.lower() in ("vs", "and", "or", "of") else w.capitalize() for w in words if w
+    )
 
 
 def _as_roles(value: object) -> tuple[str, ...]:
@@ -128,8 +157,8 @@ class _VisibleText(HTMLParser):
         "textarea object canvas".split()
     )
     BLOCK = frozenset(
-        "p div section article main aside header h1 h2 h3 h4 h5 h6 li ul ol table tr td "
-        "th br hr blockquote pre dt dd figcaption title".split()
+        "p div section article main aside header h1 h2 h3 h4 h5 h6 li ul ol table tr "
+        "br hr blockquote pre dt dd figcaption title".split()
     )
     VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
 
@@ -139,6 +168,10 @@ class _VisibleText(HTMLParser):
         self.title = ""
         self._stack: list[tuple[str, bool]] = []
         self._in_title = False
+        self.h1 = ""
+        self._in_h1 = False
+        self._row_th = False
+        self._rows = 0
 
     def _hidden(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
         a = {k.lower(): (v or "") for k, v in attrs}
@@ -159,12 +192,35 @@ class _VisibleText(HTMLParser):
             self._in_title = True
         if tag in self.BLOCK:
             self.parts.append("\n")
+        # Structure as Markdown, so one reader handles both: headings, items, table rows.
+        if not self._skipping():
+            if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                self.parts.append("#" * int(tag[1]) + " ")
+                self._in_h1 = tag == "h1" and not self.h1
+            elif tag == "li":
+                self.parts.append("- ")
+            elif tag == "table":
+                self._rows = 0
+            elif tag == "tr":
+                self.parts.append("| ")
+                self._row_th = False
+            elif tag == "th":
+                self._row_th = True
         if tag not in self.VOID:
             self._stack.append((tag, self._hidden(tag, attrs)))
 
     def handle_endtag(self, tag):
         if tag == "title":
             self._in_title = False
+        if tag == "h1":
+            self._in_h1 = False
+        if not self._skipping():
+            if tag in ("td", "th"):
+                self.parts.append(" |")
+            elif tag == "tr":
+                self._rows += 1
+                if self._row_th and self._rows == 1:
+                    self.parts.append("\n| --- |")
         for i in range(len(self._stack) - 1, -1, -1):
             if self._stack[i][0] == tag:
                 del self._stack[i:]
@@ -176,6 +232,8 @@ class _VisibleText(HTMLParser):
         if self._in_title:
             self.title += data
         elif not self._skipping():
+            if self._in_h1:
+                self.h1 += data
             self.parts.append(data)
 
     def text(self) -> str:
@@ -183,12 +241,21 @@ class _VisibleText(HTMLParser):
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
+def _page_title(h1: str, title: str) -> str:
+    """The page's own title: its h1, else <title> without a " | Site name" suffix."""
+    if h1:
+        return h1[:200]
+    parts = [p.strip() for p in re.split(r"\s+[|–—·-]\s+", title) if p.strip()]
+    return max(parts, key=lambda p: len(p.split()))[:200] if parts else ""
+
+
 def _html_document(source: str, raw: str, digest: str) -> SourceDocument:
     parser = _VisibleText()
     parser.feed(raw)
     parser.close()
     text = parser.text()
-    title = " ".join(parser.title.split()) or _first_line(text, 0) or Path(source).stem
+    title = _page_title(" ".join(parser.h1.split()), " ".join(parser.title.split()))
+    title = title or _first_line(text, 0) or Path(source).stem
     return SourceDocument(source, title, (), text, 0, digest)
 
 
@@ -210,7 +277,7 @@ def load_document(path: Path, source: str) -> SourceDocument:
     meta, body_start, warning = _front_matter(text)
     if not text[body_start:].strip():
         raise ValueError("no text after the front matter")
-    title = str(meta.get("title") or "").strip() or _first_line(text, body_start) or path.stem
+    title = str(meta.get("title") or "").strip() or _first_line(text, body_start, _name_title(path))
     roles = _as_roles(meta.get("roles"))
     return SourceDocument(
         source, title, roles, text, body_start, digest, (warning,) if warning else ()

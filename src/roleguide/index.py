@@ -54,6 +54,7 @@ class ChunkRecord:
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...]
+    context: str = ""
 
     def sentence_text(self, i: int) -> str:
         a, b = self.sentences[i]
@@ -69,6 +70,7 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "start": chunk.start,
         "end": chunk.end,
         "sentences": json.dumps(chunk.sentences),
+        "context": chunk.context,
     }
 
 
@@ -124,6 +126,7 @@ def _record(chunk_id: str, text: str, meta: dict) -> ChunkRecord:
         int(meta["start"]),
         int(meta["end"]),
         tuple(tuple(s) for s in json.loads(meta["sentences"])),
+        meta.get("context", ""),
     )
 
 

@@ -64,10 +64,13 @@ class LexicalIndex:
 
     @staticmethod
     def document_text(chunk) -> str:
-        """What BM25 sees of a chunk: its section (when the text lacks it) and its text."""
-        if chunk.section and not chunk.text.startswith(chunk.section):
-            return f"{chunk.section}. {chunk.text}"
-        return chunk.text
+        """What BM25 sees of a chunk: its headings (or a table's column headers, when the
+        text lacks them) and its text."""
+        text = chunk.text
+        if chunk.section and not text.startswith(chunk.section):
+            text = f"{chunk.section}. {text}"
+        context = getattr(chunk, "context", "")
+        return f"{context}. {text}" if context else text
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
