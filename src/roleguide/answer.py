@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .attribution import unit_subjects
 from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
 from .models import Answer, Citation
@@ -22,11 +23,15 @@ from .query import is_comparison, is_who_question
 from .retrieval import Hit
 from .roles import RoleCatalog
 
-__all__ = ["ExtractiveAnswerer", "Scored", "cite", "quote_span"]
+__all__ = ["ExtractiveAnswerer", "Scored", "cite", "join_cited", "quote_span"]
 
 MAX_QUOTE_WORDS = 60
 MAX_SENTENCES = 3
 _NEGATION = re.compile(r"\b(not|never|no longer|n't)\b|n't\b", re.I)
+# "What is a COO?", "Who is a buyer?": asks what a title is, not what it does
+_DEFINITION = re.compile(
+    r"^\s*(what|who)(\s+is|\s+are|['’]s)\s+(an?\s+|the\s+)?[^,;]{1,80}\??\s*$", re.I
+)
 _GENERIC_TOKENS = frozenset(tokenize(["role roles job jobs manager managers position"])[0])
 
 
@@ -76,6 +81,21 @@ def cite(number: int, chunk: ChunkRecord, start: int, end: int, score: float) ->
     )
 
 
+def join_cited(parts: list[tuple[str, int, str]]) -> tuple[str, tuple[tuple[int, int, int], ...]]:
+    """Join (text, citation number, trailing text) parts into an answer text, recording
+    where each "[n]" marker is, so a "[1]" quoted from an article is never taken for one."""
+    text, markers = "", []
+    for body, number, tail in parts:
+        if text:
+            text += " "
+        text += body + " " if body else ""
+        start = len(text)
+        text += f"[{number}]"
+        markers.append((start, len(text), number))
+        text += tail
+    return text, tuple(markers)
+
+
 def _pairs(tokens: list[str]) -> frozenset[tuple[str, str]]:
     """Adjacent content-word pairs: matching phrases rank above scattered words."""
     return frozenset(itertools.pairwise(tokens))
@@ -121,7 +141,9 @@ class ExtractiveAnswerer:
             return info
         spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
         texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in spans]
-        subjects = self.catalog.subjects(texts, self.source_roles.get(chunk.source, ()))
+        subjects = unit_subjects(
+            self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
+        )
         label = tokenize([chunk.section])[0] if chunk.kind == "facet" else []
         tokens, pairs = [], []
         for sentence in texts:
@@ -254,13 +276,21 @@ class ExtractiveAnswerer:
         unknown = self.catalog.unknown_roles(query)
         named = self.catalog.roles_in(query)
         scored = self.score(query, query_vector, hits) if hits else []
-        covered = ", ".join(self.catalog.roles) or "the roles in the corpus"
+        covered = ", ".join(self.catalog.roles) or "no roles yet"
         if unknown and not named:
             return self.abstain(
                 question,
                 query,
                 scored,
-                f"They compare {covered}; they say nothing about the {unknown[0]} role.",
+                f"They cover {covered}; they say nothing about the {unknown[0]} role.",
+            )
+        passing = self.catalog.passing_roles(query)
+        if passing and not named and not _DEFINITION.match(query):
+            return self.abstain(
+                question,
+                query,
+                scored,
+                f"They mention the {passing[0]} only in passing; they cover {covered}.",
             )
         who = is_who_question(query)
         comparison = is_comparison(query) or len(named) > 1
@@ -281,18 +311,20 @@ class ExtractiveAnswerer:
         lead_role = None
         parts = []
         for n, s in enumerate(picks, start=1):
-            quote = f"“{s.text}{'…' if s.end < s.chunk.sentences[s.position][1] else ''}” [{n}]"
+            quote = f"“{s.text}{'…' if s.end < s.chunk.sentences[s.position][1] else ''}”"
             if n == 1 and who and s.subject and not set(s.subject) & set(named):
                 lead_role = " and ".join(s.subject)
                 names = " and the ".join(s.subject)
                 quote = f"{'Both the' if len(s.subject) > 1 else 'The'} {names} — {quote}"
             elif n == 1 and s.subject:
                 lead_role = s.subject[0]
-            parts.append(quote)
+            parts.append((quote, n, ""))
+        text, markers = join_cited(parts)
         return Answer(
             question=question,
             query=query,
-            text=" ".join(parts),
+            text=text,
             citations=tuple(citations),
             lead_role=lead_role,
+            markers=markers,
         )

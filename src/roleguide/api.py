@@ -174,7 +174,12 @@ class RoleGuide:
             return
         source_roles = {s: list(r) for s, r in self.manifest.get("roles", {}).items()}
         roles = [r for rs in source_roles.values() for r in rs]
-        self.catalog = RoleCatalog(roles, load_aliases(self.settings.corpus_dir))
+        self.catalog = RoleCatalog(
+            roles,
+            load_aliases(self.settings.corpus_dir),
+            mentioned=self.manifest.get("mentioned", ()),
+            abbreviations=self.manifest.get("abbreviations", {}),
+        )
         self.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=self._mode)
         self.answerer = ExtractiveAnswerer(
             self.index, self.catalog, self.settings.min_support, source_roles
@@ -249,7 +254,7 @@ class RoleGuide:
             resolved = rewrite_followup(self._chat_model, question, checked)
         if resolved is None:
             resolved = resolve_followup(question, checked, self.catalog)
-        return expand_intent(self.catalog.normalise(resolved))
+        return expand_intent(self.catalog.expand_abbreviations(self.catalog.normalise(resolved)))
 
     def ask_stream(
         self, question: str, history: Sequence[Message] | None = None

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .answer import cite, quote_span
+from .attribution import unit_subjects
 from .errors import InvalidQuestionError
 from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
@@ -108,7 +109,9 @@ class CareerMap:
                 labels.setdefault(key, Counter())[chunk.section] += 1
             spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
             texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in spans]
-            subjects = self.catalog.subjects(texts, self.source_roles.get(chunk.source, ()))
+            subjects = unit_subjects(
+                self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
+            )
             for i, ((a, b), subject) in enumerate(zip(spans, subjects, strict=True)):
                 out.append(Statement(chunk, i, a, b, subject, key))
         self._labels = {k: c.most_common(1)[0][0] for k, c in labels.items()}

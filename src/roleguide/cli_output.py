@@ -30,6 +30,18 @@ def stream_answer(guide, question: str, history: list | None = None):
     return final
 
 
+def _marked(answer) -> str:
+    """The answer text, escaped, its own citation markers in colour (an article's "[1]"
+    inside a quote stays plain text)."""
+    parts, pos = [], 0
+    for start, end, number in getattr(answer, "markers", ()):
+        parts.append(escape(answer.text[pos:start]))
+        parts.append(f"[bold cyan]\\[{number}][/]")
+        pos = end
+    parts.append(escape(answer.text[pos:]))
+    return "".join(parts)
+
+
 def _print_sources(answer) -> None:
     if answer.query != answer.question:
         out.print(f"[dim](searched for: {escape(answer.query)})[/]")
@@ -48,7 +60,7 @@ def print_answer(answer) -> None:
         print_comparison(answer.comparison)
         return
     style = "yellow" if answer.abstained else "default"
-    out.print(escape(answer.text), style=style)
+    out.print(_marked(answer), style=style)
     _print_sources(answer)
     if answer.related:
         out.print("[dim]Related reading (not an answer):[/]")

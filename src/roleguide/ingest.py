@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 from filelock import Timeout
 
-from .chunks import CHUNKER_VERSION, Chunk, chunk_corpus
+from .chunks import CHUNKER_VERSION, Chunk, chunk_document
+from .cleaning import clean_blocks
 from .corpus import SkippedFile, corpus_files, load_corpus
+from .discovery import discover, merge_discoveries
 from .errors import IndexLockedError
 from .index import VectorIndex, chunk_metadata
 from .lexical import LexicalIndex
@@ -49,6 +51,8 @@ class IngestReport:
     swept: int = 0
     """sentence rows left by an interrupted ingest and removed by this one"""
     seconds: float = 0.0
+    roles: dict[str, list[str]] = field(default_factory=dict)
+    """the roles each article covers (front matter, else found in its text)"""
 
     @property
     def changed(self) -> bool:
@@ -63,6 +67,7 @@ def _unchanged(manifest: dict, began: float) -> IngestReport:
         unchanged=int(manifest.get("chunks", 0)),
         chunks=int(manifest.get("chunks", 0)),
         seconds=time.perf_counter() - began,
+        roles={s: list(r) for s, r in manifest.get("roles", {}).items()},
     )
 
 
@@ -204,7 +209,11 @@ def ingest(
         known = list((manifest or {}).get("files", {}))
         rank = {source: i for i, source in enumerate(known)}
         loaded.documents.sort(key=lambda d: (rank.get(d.source, len(rank)), d.source))
-        wanted = {c.id: c for c in chunk_corpus(loaded.documents)}
+        blocks = clean_blocks(loaded.documents)
+        found = {d.source: discover(d, blocks[d.source]) for d in loaded.documents}
+        corpus_view = merge_discoveries(found)
+        report.roles = {source: list(d.roles) for source, d in found.items()}
+        wanted = {c.id: c for d in loaded.documents for c in chunk_document(d, blocks[d.source])}
         have = {
             cid: meta
             for page in index.iter_chunks(include=["metadatas"])
@@ -258,7 +267,10 @@ def ingest(
                     "files": digests,
                     "signature": signature,
                     "titles": {d.source: d.title for d in loaded.documents},
-                    "roles": {d.source: list(d.roles) for d in loaded.documents},
+                    "roles": report.roles,
+                    "found_roles": {source: list(d.found) for source, d in found.items()},
+                    "mentioned": sorted(corpus_view.mentioned),
+                    "abbreviations": corpus_view.abbreviations,
                     "skipped": {s.source: s.reason for s in loaded.skipped},
                     "built": built,
                 }

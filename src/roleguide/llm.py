@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer import ExtractiveAnswerer, Scored, quote_span
+from .answer import ExtractiveAnswerer, Scored, join_cited, quote_span
 from .lexical import tokenize
 from .models import Answer, Citation
 from .retrieval import Hit
@@ -194,11 +194,13 @@ class LLMAnswerer:
                 citations.append(self.extractive.citation(numbered[key], item.best))
             body = item.sentence.rstrip()
             end = body[-1] if body and body[-1] in ".!?" else "."
-            parts.append(f"{body.rstrip('.!?')} [{numbered[key]}]{end}")
+            parts.append((body.rstrip(".!?"), numbered[key], end))
+        text, markers = join_cited(parts)
         return Answer(
             question=question,
             query=query,
-            text=" ".join(parts),
+            text=text,
+            markers=markers,
             citations=tuple(citations),
             answerer="llm",
             notes=tuple(notes),

@@ -159,4 +159,9 @@ class Answer(BaseModel):
     notes: tuple[str, ...] = Field(
         default=(), description="what the user should know: dropped sentences, fallbacks"
     )
+    markers: tuple[tuple[int, int, int], ...] = Field(
+        default=(),
+        description="(start, end, n) of each citation marker in ``text``; any other "
+        "'[1]' there is the article's own text, quoted",
+    )
     seconds: float = 0.0

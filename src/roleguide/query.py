@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from .errors import InvalidQuestionError
+from .titles import HEADS, OCCUPATIONS
 
 __all__ = [
     "MAX_QUESTION_TOKENS",
@@ -16,10 +17,17 @@ __all__ = [
 ]
 
 MAX_QUESTION_TOKENS = 254
+_ROLE_WORDS = frozenset("role job position one person people professional title team".split())
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]")
+# "which/what/whose (kind of) (supply chain) manager/role/planner/person…": the answer is a role
+_ASKED_ROLE = (
+    r"(kind\s+of\s+|type\s+of\s+|sort\s+of\s+)?"
+    r"((?!(is|are|was|were|a|an|the|does|do|did|can|should|would|will)\b)[a-z]+\s+){0,2}"
+    rf"({'|'.join(sorted(HEADS | OCCUPATIONS | _ROLE_WORDS))})(e?s)?\b"
+)
 _WHO = re.compile(
-    r"^\s*(and\s+|so\s+|then\s+)?(who|whom|whose|which\s+(role|manager|job|position|one|of\s+(the|these|them))|"
-    r"what\s+(role|job|position|manager)\b(?!\s+(does|do|did|is|are)\b))",
+    rf"^\s*(and\s+|so\s+|then\s+)?(who|whom|whose\b|which\s+of\s+(the|these|them)\b|"
+    rf"which\s+{_ASKED_ROLE}|what\s+{_ASKED_ROLE}(?!\s+(does|do|did|is|are)\b))",
     re.I,
 )
 _COMPARISON = re.compile(
@@ -82,7 +90,14 @@ def clean_question(text: object, max_chars: int) -> str:
 
 
 def is_who_question(question: str) -> bool:
-    """'Who handles…?', 'Which role…?', 'Whose job is it…?': the answer is a role."""
+    """'Who handles…?', 'Which role…?', 'Whose job is it…?', 'Which manager deals with…?',
+    'What kind of planner…?': the answer is a role.
+
+    >>> is_who_question("Which manager deals with import and export laws?")
+    True
+    >>> is_who_question("What does a supply chain manager do?")
+    False
+    """
     return bool(_WHO.search(question))
 
 

@@ -1,7 +1,10 @@
 """Role names: the roles the corpus covers, their aliases, and finding them in text.
 
-Roles come from data only: the articles' front matter (``roles:``) and the optional
-``aliases.yaml`` beside them. Mentions match in any letter case, singular or plural.
+Roles come from data only: the roles each article covers (found in its text, or its
+``roles:`` front matter) and the optional ``aliases.yaml`` beside them. An alias that the
+corpus itself uses as a role of its own is not merged (an article that compares
+purchasing and procurement managers keeps them apart). Mentions match in any letter
+case, singular or plural.
 """
 
 from __future__ import annotations
@@ -13,34 +16,22 @@ from pathlib import Path
 
 import yaml
 
+from .titles import job_titles, title_key
+
 __all__ = ["ALIAS_FILE", "RoleCatalog", "RoleMention", "load_aliases"]
 
 ALIAS_FILE = "aliases.yaml"
 
-# Nouns that name a job; a phrase ending in one of them is a role, known or not.
-_ROLE_NOUNS = (
-    "manager|officer|director|leader|assistant|specialist|coordinator|analyst|engineer|"
-    "supervisor|executive|planner|clerk|administrator|consultant|ceo|coo|cfo|cpo|cto|"
-    "president|accountant|lawyer|nurse|doctor|teacher|developer|programmer|designer|chef|"
-    "baker|driver|pilot|scientist|architect|agent|buyer|technician|controller|auditor"
-)
-_NOT_A_MODIFIER = frozenset(
-    "a an the this that these those my our your their his her its any every each "
-    "some one good great best new senior junior successful typical average do does "
-    "did is are was be of for to as and or with by become becomes becoming from "
-    "into than about what who how".split()
-)
 _BOTH = re.compile(r"\bboth\s+(roles|positions|jobs|of them|managers)\b|^both\b", re.I)
 _REFERS_BACK = re.compile(r"(they|their|them|this role|this position|he|she|his|her)\b", re.I)
 _COORDINATED = re.compile(
-    r"\b([A-Za-z]+)\s+(and|or|vs\.?|versus|&)\s+([A-Za-z]+)\s+(manager|managers)\b", re.I
+    r"\b([A-Za-z]+)\s+(and|or|vs\.?|versus|&)\s+([A-Za-z]+)\s+([A-Za-z]+)\b", re.I
 )
 _CAREER_TARGET = re.compile(
     r"\b(become|becoming|becomes|into|promoted to|move up to|lead to|leads to)\s+(an?\s+|the\s+)?"
     r"(\w+\s+){0,2}$",
     re.I,
 )
-_ROLE_PHRASE = re.compile(rf"\b(?:([A-Za-z][\w-]*)\s+)?({_ROLE_NOUNS})(?:s|es)?\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,10 +72,31 @@ class RoleCatalog:
     'what do Operations Managers do?'
     """
 
-    def __init__(self, roles: Iterable[str], aliases: dict[str, list[str]] | None = None) -> None:
-        aliases = aliases or {}
+    def __init__(
+        self,
+        roles: Iterable[str],
+        aliases: dict[str, list[str]] | None = None,
+        *,
+        mentioned: Iterable[str] = (),
+        abbreviations: dict[str, str] | None = None,
+    ) -> None:
+        roles = list(dict.fromkeys(roles))
+        covered = {title_key(r) for r in roles}
+        aliases = {
+            role: [a for a in names if title_key(a) not in covered]
+            for role, names in (aliases or {}).items()
+        }
         self.roles: list[str] = list(dict.fromkeys([*roles, *aliases]))
         self.aliases: dict[str, list[str]] = {r: list(aliases.get(r, [])) for r in self.roles}
+        keys = {title_key(r): r for r in self.roles}
+        self.defined: dict[str, str] = {}
+        """abbreviations of titles that are not roles here: {"COO": "Chief Operating Officer"}"""
+        for short, long in (abbreviations or {}).items():
+            if title_key(long) in keys:
+                self.aliases[keys[title_key(long)]].append(short)
+            else:
+                self.defined[short] = long
+        self.mentioned = frozenset(mentioned) | {title_key(v) for v in self.defined.values()}
         forms: dict[str, str] = {}
         for role in self.roles:
             for form in [role, *self.aliases[role]]:
@@ -194,19 +206,41 @@ class RoleCatalog:
 
         return self._pattern.sub(swap, text)
 
-    def unknown_roles(self, text: str) -> list[str]:
-        """Job titles in ``text`` that are not among the known roles (e.g. 'fleet manager')."""
+    def _other_titles(self, text: str) -> list[str]:
+        """Job titles in ``text`` that are not known roles (nor a career destination)."""
         known = [(m.start, m.end) for m in self.mentions(text)]
         out = []
-        for m in _ROLE_PHRASE.finditer(text):
-            if any(a < m.end() and m.start() < b for a, b in known):
+        for m in job_titles(text):
+            if any(a < m.end and m.start < b for a, b in known):
                 continue
-            if _CAREER_TARGET.search(text[max(0, m.start() - 40) : m.start()]):
+            if _CAREER_TARGET.search(text[max(0, m.start - 40) : m.start]):
                 continue  # "become a Chief Operating Officer": a destination, not the subject
-            modifier = m.group(1)
-            noun = m.group(2).lower()
-            if modifier and modifier.lower() not in _NOT_A_MODIFIER:
-                out.append(f"{modifier} {m.group(2)}".lower())
-            elif noun in ("ceo", "coo", "cfo", "cpo", "cto"):
-                out.append(noun)
-        return out
+            out.append(m.key)
+        return list(dict.fromkeys(out))
+
+    def unknown_roles(self, text: str) -> list[str]:
+        """Job titles in ``text`` the corpus never mentions ("fleet manager", "nurse").
+
+        "Which manager…" or "the supply chain manager" are not unknown titles; a title the
+        articles mention without covering it is in ``passing_roles``.
+        """
+        return [k for k in self._other_titles(text) if not self._is_mentioned(k)]
+
+    def passing_roles(self, text: str) -> list[str]:
+        """Job titles in ``text`` the corpus mentions but no article covers."""
+        return [k for k in self._other_titles(text) if self._is_mentioned(k)]
+
+    def _is_mentioned(self, key: str) -> bool:
+        if key in self.mentioned:
+            return True
+        long = self.defined.get(key.upper())
+        return long is not None
+
+    def expand_abbreviations(self, text: str) -> str:
+        """Spell out abbreviations the articles define: "a COO" → "a Chief Operating
+        Officer (COO)", so the search finds the passage that defines it."""
+        for short, long in self.defined.items():
+            text = re.sub(
+                rf"(?<!\()\b{re.escape(short)}s?\b(?!\))", lambda m, lg=long: f"{lg} ({m[0]})", text
+            )
+        return text

@@ -77,7 +77,17 @@ def _answer_body(answer: Answer, turn: int) -> str:
         if answer.related:
             body += "\n\n*See “related reading” beside the chat: closest passages, not an answer.*"
         return body
-    return _marker_links(md_escape(answer.text), turn)
+    if not answer.markers:
+        return _marker_links(md_escape(answer.text), turn)
+    # Only the answer's own markers link to sources; a "[1]" inside a quote is the
+    # article's text and is shown as such.
+    out, pos = [], 0
+    for start, end, number in answer.markers:
+        out.append(md_escape(answer.text[pos:start]))
+        out.append(f"[[{number}]](#rg-{turn}-{number})")
+        pos = end
+    out.append(md_escape(answer.text[pos:]))
+    return "".join(out)
 
 
 def sentences_for_streaming(markdown: str) -> list[str]:

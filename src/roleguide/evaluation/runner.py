@@ -66,7 +66,10 @@ def check_answer(turn: Turn, answer: Answer, corpus_dir: Path) -> dict:
         (_source_text(str(corpus_dir), c.source) or "")[c.start : c.end] == c.quote
         for c in answer.citations
     )
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    # the answer's own markers: a "[1]" quoted from an article is its text, not a marker
+    markers = {n for _, _, n in answer.markers} or {
+        int(n) for n in re.findall(r"\[(\d+)\]", answer.text)
+    }
     if markers - {c.number for c in answer.citations}:
         verbatim = False
     if not verbatim:
