@@ -209,3 +209,143 @@ def test_cli_min_pass_sets_the_exit_status(tiny, tmp_path, built_home, corpus_di
     assert json.loads((tmp_path / "x.json").read_text())["primary"] == "hybrid"
     bad = runner.invoke(app, ["eval", str(tiny), "--retriever", "magic"])
     assert bad.exit_code == 2
+
+
+# --- the general set (evals/general): splits, the front-matter variant -------------------
+
+
+@pytest.fixture(scope="module")
+def general_dir(corpus_dir):
+    return corpus_dir.parent / "evals" / "general"
+
+
+def _draw_module(general_dir):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("assign_split", general_dir / "assign_split.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_general_set_is_valid_large_and_drawn_into_splits(general_dir):
+    import yaml
+
+    corpus = general_dir / "corpus"
+    qset = load_question_set(general_dir / "questions.yaml", corpus)
+    turns = [t for c in qset.cases for t in c.as_turns()]
+    assert len(qset.cases) >= 60
+    assert sum(t.abstain for t in turns) >= 12
+    assert sum(c.type == "conversation" for c in qset.cases) >= 6
+    assert sum(t.type == "who" for t in turns) >= 15
+    articles = sorted(p.name for p in corpus.iterdir())
+    assert len(articles) >= 8
+    assert {s for t in turns for s in t.sources} == set(articles)
+    # the articles stay as found: no front matter, and every one has its address recorded
+    sources_md = (general_dir / "SOURCES.md").read_text(encoding="utf-8")
+    for name in articles:
+        assert not (corpus / name).read_text(encoding="utf-8").startswith("---")
+        assert f"`{name}` | http" in sources_md
+    # the split is the seeded draw, not a hand-picked one, and both halves hold every type
+    raw = yaml.safe_load((general_dir / "questions.yaml").read_text(encoding="utf-8"))
+    drawn = _draw_module(general_dir).draw(raw["cases"])
+    assert {c.id: c.split for c in qset.cases} == drawn
+    assert 0.4 <= sum(c.split == "test" for c in qset.cases) / len(qset.cases) <= 0.6
+    for kind in {c.type for c in qset.cases}:
+        assert {c.split for c in qset.cases if c.type == kind} == {"dev", "test"}
+
+
+def test_split_is_checked_and_selects_cases(tmp_path):
+    body = "cases:\n  - id: a\n    split: train\n    question: Q?\n    type: out_of_scope\n"
+    with pytest.raises(QuestionSetError, match=r"case 'a' \(#1\): field 'split'"):
+        load_question_set(write_set(tmp_path, body))
+    body = (
+        "cases:\n  - id: a\n    split: dev\n    question: Q?\n    type: out_of_scope\n"
+        "  - id: b\n    split: test\n    question: R?\n    type: out_of_scope\n"
+        "  - id: c\n    split: dev\n    question: S?\n    type: out_of_scope\n"
+    )
+    qset = load_question_set(write_set(tmp_path, body))
+    assert qset.splits == ("dev", "test")
+    assert [c.id for c in qset.select("dev").cases] == ["a", "c"]
+    assert [c.id for c in qset.select("all").cases] == ["a", "b", "c"]
+    with pytest.raises(QuestionSetError, match="unknown split 'train'"):
+        qset.select("train")
+    only_dev = load_question_set(write_set(tmp_path, body.replace("split: test", "split: dev")))
+    with pytest.raises(QuestionSetError, match="no case has split: test"):
+        only_dev.select("test")
+
+
+def test_front_matter_variant_copies_the_corpus_with_titles_and_roles(general_dir, tmp_path):
+    from roleguide.corpus import load_document
+    from roleguide.evaluation.front_matter import FrontMatterError, front_matter_corpus
+
+    corpus = general_dir / "corpus"
+    before = {p.name: p.read_bytes() for p in corpus.iterdir()}
+    copy = front_matter_corpus(corpus, tmp_path / "fm")
+    assert {p.name: p.read_bytes() for p in corpus.iterdir()} == before  # untouched
+    assert sorted(p.name for p in copy.iterdir()) == sorted(before)
+    doc = load_document(copy / "career-map-buyer.txt", "career-map-buyer.txt")
+    assert doc.roles == ("Buyer",)
+    assert doc.title == "Career Map: Buyer"
+    assert doc.text[doc.body_start :].startswith("Career Map: Buyer\n")
+    # the set's evidence is still found in the copy
+    load_question_set(general_dir / "questions.yaml", copy)
+
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "corpus").mkdir()
+    (partial / "corpus" / "a.txt").write_text("Some article.\n", encoding="utf-8")
+    with pytest.raises(FrontMatterError, match="no front-matter mapping"):
+        front_matter_corpus(partial / "corpus", tmp_path / "out1")
+    (partial / "front_matter.yaml").write_text(
+        "articles:\n  b.txt: {title: B, roles: [Buyer]}\n", encoding="utf-8"
+    )
+    with pytest.raises(FrontMatterError, match=r"no entry for 'a\.txt'"):
+        front_matter_corpus(partial / "corpus", tmp_path / "out2")
+    (partial / "front_matter.yaml").write_text(
+        "articles:\n  a.txt: {title: A, roles: Buyer}\n", encoding="utf-8"
+    )
+    with pytest.raises(FrontMatterError, match=r"article 'a\.txt': field 'roles'"):
+        front_matter_corpus(partial / "corpus", tmp_path / "out3")
+
+
+def test_evaluate_scores_each_split(guide, tiny, tmp_path):
+    text = tiny.read_text(encoding="utf-8")
+    for case_id, split in [("customs", "dev"), ("customs-wrong-role", "test"), ("bread", "test")]:
+        text = text.replace(f"- id: {case_id}\n", f"- id: {case_id}\n    split: {split}\n")
+    text = text.replace("- id: degree-followup\n", "- id: degree-followup\n    split: dev\n")
+    path = tmp_path / "split.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    report = evaluate(path, guide, ["hybrid", "baseline"])
+    hybrid = report.retrievers["hybrid"]
+    assert set(hybrid.by_split) == {"dev", "test"}
+    assert hybrid.by_split["dev"]["answers"]["questions"] == 3
+    assert hybrid.by_split["dev"]["answers"]["pass_rate"] == 1.0
+    assert hybrid.by_split["test"]["answers"]["pass_rate"] == pytest.approx(0.5)
+    assert hybrid.by_split["test"]["answers"]["abstention_recall"] == 1.0
+    assert report.retrievers["baseline"].by_split["test"]["answers"] is None
+    assert 0 < report.retrievers["baseline"].by_split["dev"]["retrieval"]["mrr"] <= 1
+    write_markdown(report, tmp_path / "r.md")
+    markdown = (tmp_path / "r.md").read_text()
+    assert "**dev split**" in markdown and "**test split**" in markdown
+    assert json.loads(json.dumps(report.to_dict()))["retrievers"]["hybrid"]["by_split"]
+
+    only_test = evaluate(path, guide, ["hybrid"], split="test")
+    assert only_test.split == "test"
+    assert [r.label for r in only_test.primary.results] == ["customs-wrong-role", "bread"]
+    assert only_test.primary.by_split == {}
+
+
+def test_cli_eval_rejects_a_bad_split_and_a_missing_mapping(tmp_path):
+    runner = CliRunner()
+    bad = runner.invoke(app, ["eval", "--split", "train"])
+    assert bad.exit_code == 2
+    assert "unknown split 'train'; choose dev, test or all" in bad.output
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Some article.\n", encoding="utf-8")
+    missing = runner.invoke(app, ["eval", "--front-matter", "--corpus", str(corpus)])
+    assert missing.exit_code == 2
+    assert "no front-matter mapping" in missing.output
+    assert not (tmp_path / "home").exists()

@@ -32,10 +32,20 @@ ROWS = [
 CHART_KEYS = ["hit@1", "hit@3", "MRR", "nDCG@5", "pass rate", "evidence in citation [1]"]
 
 
-def _value(report: EvalReport, name: str, section: str, key: str):
+def _value(report: EvalReport, name: str, section: str, key: str, split: str | None = None):
     result = report.retrievers[name]
-    data = result.retrieval if section == "retrieval" else (result.answers or {})
+    if split is not None:
+        data = result.by_split.get(split, {}).get(section) or {}
+    else:
+        data = result.retrieval if section == "retrieval" else (result.answers or {})
     return data.get(key)
+
+
+def _views(report: EvalReport) -> list[tuple[str | None, str]]:
+    """(split or None for the whole run, its caption): the whole run, then each split."""
+    splits = sorted({s for r in report.retrievers.values() for s in r.by_split})
+    whole = "all cases" if report.split == "all" else f"{report.split} split"
+    return [(None, whole)] + [(s, f"{s} split") for s in splits]
 
 
 def _cell(value, kind: str) -> str:
@@ -48,13 +58,15 @@ def print_table(report: EvalReport, console: Console | None = None) -> None:
     """The metrics of every retriever, side by side."""
     console = console or Console()
     names = list(report.retrievers)
-    table = Table(title=f"roleguide eval — {report.question_set}")
-    table.add_column("metric")
-    for name in names:
-        table.add_column(name, justify="right")
-    for label, section, key, kind in ROWS:
-        table.add_row(label, *[_cell(_value(report, n, section, key), kind) for n in names])
-    console.print(table)
+    for split, caption in _views(report):
+        table = Table(title=f"roleguide eval — {report.question_set} ({caption})")
+        table.add_column("metric")
+        for name in names:
+            table.add_column(name, justify="right")
+        for label, section, key, kind in ROWS:
+            cells = [_cell(_value(report, n, section, key, split), kind) for n in names]
+            table.add_row(label, *cells)
+        console.print(table)
 
 
 def write_json(report: EvalReport, path: Path) -> None:
@@ -71,13 +83,18 @@ def write_markdown(report: EvalReport, path: Path, chart: Path | None = None) ->
         f"Question set `{report.question_set}` on corpus `{report.corpus}`, run {report.created}. "
         "The baseline is the tutorial pipeline (RecursiveCharacterTextSplitter 1000/200 + dense "
         "top-k); it retrieves but has no answerer, so its answer rows are empty.",
-        "",
-        "| metric | " + " | ".join(names) + " |",
-        "| --- | " + " | ".join("---:" for _ in names) + " |",
     ]
-    for label, section, key, kind in ROWS:
-        cells = [_cell(_value(report, n, section, key), kind) for n in names]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for split, caption in _views(report):
+        lines += [
+            "",
+            f"**{caption}**",
+            "",
+            "| metric | " + " | ".join(names) + " |",
+            "| --- | " + " | ".join("---:" for _ in names) + " |",
+        ]
+        for label, section, key, kind in ROWS:
+            cells = [_cell(_value(report, n, section, key, split), kind) for n in names]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if chart is not None:
         lines += ["", f"![retrievers compared]({chart.name})"]
     for name, result in report.retrievers.items():

@@ -13,9 +13,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-__all__ = ["Case", "QuestionSet", "QuestionSetError", "Turn", "load_question_set"]
+__all__ = ["SPLITS", "Case", "QuestionSet", "QuestionSetError", "Turn", "load_question_set"]
 
 TurnType = Literal["who", "fact", "paraphrase", "comparison", "out_of_scope"]
+SPLITS = ("dev", "test")
+"""A case's part of the set: tune on ``dev``, judge on ``test`` (drawn, not picked)."""
 
 
 class QuestionSetError(ValueError):
@@ -71,6 +73,7 @@ class Case(BaseModel):
 
     id: str = Field(min_length=1)
     type: TurnType | Literal["conversation"] = "fact"
+    split: Literal["dev", "test"] | None = None
     question: str | None = None
     role: str | None = None
     sources: tuple[str, ...] = ()
@@ -120,6 +123,22 @@ class QuestionSet(BaseModel):
     version: int = 1
     cases: tuple[Case, ...]
     path: str = ""
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits its cases use, in ``SPLITS`` order (empty for a set without splits)."""
+        used = {c.split for c in self.cases}
+        return tuple(s for s in SPLITS if s in used)
+
+    def select(self, split: str) -> QuestionSet:
+        """The cases of one split (``all``: every case)."""
+        if split == "all":
+            return self
+        if split not in SPLITS:
+            raise QuestionSetError(f"unknown split {split!r}; choose dev, test or all")
+        if split not in self.splits:
+            raise QuestionSetError(f"{self.path}: no case has split: {split}")
+        return self.model_copy(update={"cases": tuple(c for c in self.cases if c.split == split)})
 
 
 def _where(case: object, index: int) -> str:

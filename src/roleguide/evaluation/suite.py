@@ -31,6 +31,8 @@ class RetrieverResult:
     answers: dict | None = None
     results: list[TurnResult] = field(default_factory=list)
     seconds: float = 0.0
+    by_split: dict[str, dict] = field(default_factory=dict)
+    """per split of the set: {"dev": {"retrieval": {...}, "answers": {...} | None}, ...}"""
 
 
 @dataclass
@@ -39,6 +41,8 @@ class EvalReport:
     corpus: str
     created: str
     retrievers: dict[str, RetrieverResult]
+    split: str = "all"
+    """the part of the set that ran: all, dev or test"""
 
     @property
     def primary(self) -> RetrieverResult:
@@ -72,10 +76,12 @@ class EvalReport:
             "corpus": self.corpus,
             "created": self.created,
             "primary": self.primary.name,
+            "split": self.split,
             "retrievers": {
                 name: {
                     "retrieval": r.retrieval,
                     "answers": r.answers,
+                    "by_split": r.by_split,
                     "seconds": round(r.seconds, 2),
                     "cases": [turn(t) for t in r.results],
                 }
@@ -88,8 +94,13 @@ def evaluate(
     question_set: str | Path,
     guide=None,
     retrievers: Sequence[str] = ("hybrid",),
+    split: str = "all",
 ) -> EvalReport:
-    """Evaluate ``guide`` (default: ``RoleGuide()``) on a question set, per retriever."""
+    """Evaluate ``guide`` (default: ``RoleGuide()``) on a question set, per retriever.
+
+    ``split`` runs only the ``dev`` or ``test`` cases; with ``all``, a set that has splits
+    is also scored per split (``RetrieverResult.by_split``).
+    """
     unknown = [r for r in retrievers if r not in RETRIEVERS]
     if unknown:
         raise ValueError(f"unknown retriever {unknown[0]!r}; choose from {', '.join(RETRIEVERS)}")
@@ -98,7 +109,9 @@ def evaluate(
 
         guide = RoleGuide()
     corpus_dir = Path(guide.settings.corpus_dir)
-    qset = load_question_set(question_set, corpus_dir)
+    qset = load_question_set(question_set, corpus_dir).select(split)
+    parts = {s: qset.select(s) for s in qset.splits} if split == "all" else {}
+    split_of = {c.id: c.split for c in qset.cases}
     passages = {
         cid: text
         for page in guide.index.iter_chunks(include=["documents"])
@@ -117,6 +130,11 @@ def evaluate(
 
             base_passages = {d.id: d.page_content for d in base.documents}
             result = RetrieverResult(name, retrieval_metrics(qset, search, base_passages))
+            for part, sub in parts.items():
+                result.by_split[part] = {
+                    "retrieval": retrieval_metrics(sub, search, base_passages),
+                    "answers": None,
+                }
         else:
             variant = guide.with_retriever(name)
 
@@ -129,6 +147,11 @@ def evaluate(
             result = RetrieverResult(
                 name, retrieval_metrics(qset, search, passages), answer_metrics(results), results
             )
+            for part, sub in parts.items():
+                result.by_split[part] = {
+                    "retrieval": retrieval_metrics(sub, search, passages),
+                    "answers": answer_metrics([r for r in results if split_of[r.case_id] == part]),
+                }
         result.seconds = time.perf_counter() - began
         out[name] = result
     return EvalReport(
@@ -136,4 +159,5 @@ def evaluate(
         corpus=str(corpus_dir),
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         retrievers=out,
+        split=split,
     )
