@@ -49,3 +49,91 @@ def test_follow_ups(report):
 def test_retrieval(report):
     assert report.primary.retrieval["hit@1"] >= 0.88
     assert report.primary.retrieval["mrr"] >= 0.92
+
+
+# --- the general set: ten public articles nobody here wrote (evals/general) ---------------
+# Run as found and with front matter generated from evals/general/front_matter.yaml. The
+# thresholds are issue 12's "done when"; the pipeline is being brought up to them in
+# parallel, so they are marked xfail(strict=False) until then. The "before" figures they
+# are measured against are in evals/general/BEFORE.md.
+
+GENERAL = "evals/general"
+PENDING = pytest.mark.xfail(
+    strict=False,
+    reason="issue 12 threshold on the general set; the pipeline does not meet it yet "
+    "(see evals/general/BEFORE.md); to be made strict when it does",
+)
+
+
+@pytest.fixture(scope="module", params=["as-found", "front-matter"])
+def general(request, corpus_dir, tmp_path_factory):
+    """The general set's report for one corpus variant, each in its own temp home."""
+    from roleguide import RoleGuide
+    from roleguide.evaluation.front_matter import front_matter_corpus
+
+    root = corpus_dir.parent / GENERAL
+    corpus = root / "corpus"
+    if request.param == "front-matter":
+        corpus = front_matter_corpus(corpus, tmp_path_factory.mktemp("front-matter") / "corpus")
+    guide = RoleGuide(corpus_dir=corpus, home=tmp_path_factory.mktemp(f"home-{request.param}"))
+    report = evaluate(root / "questions.yaml", guide, ["hybrid", "baseline"])
+    for r in report.primary.results:
+        if not r.passed:
+            print(f"[{request.param}] {r.label}: {'; '.join(r.failures)}")
+    return report
+
+
+def _answers(report, part: str) -> dict:
+    hybrid = report.retrievers["hybrid"]
+    return hybrid.answers if part == "all" else hybrid.by_split[part]["answers"]
+
+
+PARTS = pytest.mark.parametrize("part", ["all", "test"])
+
+
+def test_general_set_runs_on_both_splits(general):
+    hybrid, baseline = general.retrievers["hybrid"], general.retrievers["baseline"]
+    assert set(hybrid.by_split) == set(baseline.by_split) == {"dev", "test"}
+    assert hybrid.answers["questions"] == len(hybrid.results) >= 60
+    for result in (hybrid, baseline):
+        for part in ("dev", "test"):
+            assert 0 < result.by_split[part]["retrieval"]["mrr"] <= 1
+
+
+@PENDING
+@PARTS
+def test_general_pass_rate(general, part):
+    assert _answers(general, part)["pass_rate"] >= 0.85
+
+
+@PENDING
+@PARTS
+def test_general_answering_passage_is_the_first_citation(general, part):
+    assert _answers(general, part)["evidence_in_citation_1"] >= 0.80
+
+
+@PENDING
+@PARTS
+def test_general_out_of_scope_abstention(general, part):
+    assert _answers(general, part)["abstention_recall"] >= 0.90
+
+
+@PENDING
+@PARTS
+def test_general_no_false_abstentions(general, part):
+    assert _answers(general, part)["false_abstentions"] == 0
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="issue 12 item 6: an article's own [1] markers are taken for answer markers",
+)
+def test_general_citations_are_verbatim(general):
+    assert general.primary_answers["citations_verbatim"] == 1.0
+
+
+def test_general_retrieval_ahead_of_the_tutorial_baseline_on_test(general):
+    hybrid = general.retrievers["hybrid"].by_split["test"]["retrieval"]
+    baseline = general.retrievers["baseline"].by_split["test"]["retrieval"]
+    assert hybrid["hit@1"] > baseline["hit@1"]
+    assert hybrid["mrr"] > baseline["mrr"]
