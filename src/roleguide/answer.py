@@ -19,7 +19,7 @@ from .attribution import unit_subjects
 from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
 from .models import Answer, Citation
-from .query import is_comparison, is_who_question
+from .query import is_comparison, is_who_question, without_intent
 from .retrieval import Hit
 from .roles import RoleCatalog
 
@@ -27,6 +27,8 @@ __all__ = ["ExtractiveAnswerer", "Scored", "cite", "join_cited", "quote_span"]
 
 MAX_QUOTE_WORDS = 60
 MAX_SENTENCES = 3
+EVIDENCE_CANDIDATES = 5  # how far down the ranking supporting evidence is looked for
+EVIDENCE_MARGIN = 0.06  # … and how far below the best score it may be
 _NEGATION = re.compile(r"\b(not|never|no longer|n't)\b|n't\b", re.I)
 # "What is a COO?", "Who is a buyer?": asks what a title is, not what it does
 _DEFINITION = re.compile(
@@ -150,7 +152,9 @@ class ExtractiveAnswerer:
             words = tokenize([sentence])[0]
             tokens.append(frozenset(words))
             pairs.append(_pairs(label + words))
-        section = frozenset(tokenize([chunk.section])[0]) if chunk.kind == "facet" else frozenset()
+        # the headings a unit sits under count (half) towards the words it shares with a
+        # question: "KPIs" under "Performance Measurement and KPIs"
+        section = frozenset(tokenize([f"{chunk.section} {getattr(chunk, 'context', '')}"])[0])
         negated = tuple(
             bool(_NEGATION.search(chunk.text[a - chunk.start : b - chunk.start])) for a, b in spans
         )
@@ -213,15 +217,34 @@ class ExtractiveAnswerer:
         return out
 
     def supports(self, query: str, best: Scored) -> bool:
-        """Whether the best sentence is evidence enough to answer (else: abstain).
+        """Whether a sentence is evidence enough to answer (else: abstain).
 
         Calibrated on evals/questions.yaml: the sentence must score ``min_support``, and
-        when the question has content words beyond role names, the sentence must share
-        one of them unless it is a very close paraphrase (cosine >= 0.75).
+        when the question has content words beyond role names (and beyond what
+        ``expand_intent`` added), the sentence or its headings must share one of them
+        unless it is a very close paraphrase (cosine >= 0.75).
         """
         if best.score < self.min_support:
             return False
-        return not (self.topic_tokens(query) and best.overlap == 0 and best.dense < 0.75)
+        if not self.topic_tokens(without_intent(query)):
+            return True
+        return not (best.overlap == 0 and best.dense < 0.75)
+
+    def evidence(self, query: str, candidates: list[Scored]) -> Scored | None:
+        """The best-scoring of the top candidates that supports an answer, if any.
+
+        Not the first alone: a close second that shares the question's words (its
+        paraphrase ranked first) is evidence too; one far below the first is not.
+        """
+        if not candidates:
+            return None
+        top = candidates[0].score
+        for s in candidates[:EVIDENCE_CANDIDATES]:
+            if s.score < top - EVIDENCE_MARGIN:
+                break
+            if self.supports(query, s):
+                return s
+        return None
 
     # -- composing ----------------------------------------------------------------------
     def citation(self, number: int, s: Scored) -> Citation:
@@ -297,12 +320,12 @@ class ExtractiveAnswerer:
         candidates = scored
         if len(named) == 1 and not who and not comparison:
             candidates = [s for s in scored if not s.subject or named[0] in s.subject]
-        if not candidates or not self.supports(query, candidates[0]):
+        lead = self.evidence(query, candidates)
+        if lead is None:
             detail = ""
-            if len(named) == 1 and scored and self.supports(query, scored[0]):
+            if len(named) == 1 and self.evidence(query, scored) is not None:
                 detail = f"They don't say this about the {named[0]}."
             return self.abstain(question, query, scored, detail)
-        lead = candidates[0]
         if who and not lead.subject:
             with_role = [s for s in candidates if s.subject and s.score >= lead.score - 0.05]
             lead = with_role[0] if with_role else lead

@@ -69,6 +69,14 @@ def _check_history(history: Sequence[Message] | None) -> list[Message]:
     return out
 
 
+MIN_COMPARED_ROWS = 2  # a comparison table needs this many facets stated for both roles
+
+
+def _compared_rows(answer: Answer) -> int:
+    rows = answer.comparison.rows if answer.comparison is not None else ()
+    return sum(all(c.citation is not None for c in row.cells) for row in rows)
+
+
 class RoleGuide:
     """Ask questions about operations, logistics and procurement roles; get cited answers.
 
@@ -266,9 +274,10 @@ class RoleGuide:
         question = clean_question(question, self.settings.max_question_chars)
         query = self._resolve(question, history)
         pair = self._comparison_pair(query)
-        if pair is not None:
-            answers: Iterator[Answer] = iter([self._comparison_answer(question, query, *pair)])
-        else:
+        table = self._comparison_answer(question, query, *pair) if pair is not None else None
+        if table is not None and _compared_rows(table) >= MIN_COMPARED_ROWS:
+            answers: Iterator[Answer] = iter([table])
+        else:  # no side-by-side facets for these roles: quote what the articles say
             vector = self.query_vector(query)
             hits = self.retriever.search(query, vector)
             if self.llm_answerer is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .chunks import TABLE_HEADER_SEP
+from .query import is_comparison
 from .roles import RoleCatalog
 
 __all__ = ["heading_roles", "unit_subjects"]
@@ -35,8 +36,8 @@ def heading_roles(catalog: RoleCatalog, chunk) -> tuple[str, ...]:
         named = catalog.roles_in(heading)
         if len(named) == 1:
             return (named[0],)
-        if named:
-            return ()
+        if named:  # "Buyers and purchasing agents…" covers both; "X vs. Y" neither
+            return () if is_comparison(heading) else tuple(named)
     return ()
 
 
@@ -47,4 +48,19 @@ def unit_subjects(
     default = heading_roles(catalog, chunk)
     if not default and len(article_roles) == 1:
         default = (article_roles[0],)
-    return [s or default for s in catalog.subjects(list(texts), tuple(article_roles))]
+    subjects = catalog.subjects(list(texts), tuple(article_roles))
+    if chunk.kind in ("fragment", "table"):
+        # a row or key-value line is about the role in its first cell ("Operations
+        # Managers | Bachelor's Degree | …"), not one its value names in passing
+        subjects = [
+            s if s and _leads_with(catalog, t) else () for s, t in zip(subjects, texts, strict=True)
+        ]
+    return [s or default for s in subjects]
+
+
+def _leads_with(catalog: RoleCatalog, text: str) -> bool:
+    found = catalog.mentions(text)
+    return bool(found) and found[0].start <= _LEAD_CHARS
+
+
+_LEAD_CHARS = 4  # a row's role is its first words ("The ", "| ")

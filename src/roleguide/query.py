@@ -9,11 +9,13 @@ from .errors import InvalidQuestionError
 from .titles import HEADS, OCCUPATIONS
 
 __all__ = [
+    "INTENT_SUFFIX",
     "MAX_QUESTION_TOKENS",
     "clean_question",
     "expand_intent",
     "is_comparison",
     "is_who_question",
+    "without_intent",
 ]
 
 MAX_QUESTION_TOKENS = 254
@@ -38,6 +40,7 @@ _COMPARISON = re.compile(
 
 
 # "What does X do?" asks for X's responsibilities; say so, so the search finds them.
+INTENT_SUFFIX = " (scope of responsibilities)"
 _WHAT_DO = re.compile(r"^\s*(and\s+)?what\s+(does|do)\b.+\bdo\s*\??\s*$", re.I)
 
 
@@ -48,8 +51,13 @@ def expand_intent(query: str) -> str:
     'What does a procurement manager do? (scope of responsibilities)'
     """
     if _WHAT_DO.search(query):
-        return f"{query} (scope of responsibilities)"
+        return f"{query}{INTENT_SUFFIX}"
     return query
+
+
+def without_intent(query: str) -> str:
+    """The query as asked, without what ``expand_intent`` spelled out."""
+    return query.removesuffix(INTENT_SUFFIX)
 
 
 def clean_question(text: object, max_chars: int) -> str:

@@ -55,6 +55,14 @@ def load_aliases(corpus_dir: Path) -> dict[str, list[str]]:
     return {str(k): [str(a) for a in (v or [])] for k, v in data.items()}
 
 
+def _shortens(short: str, word: str) -> bool:
+    """``short`` is a clipping of ``word``: "ops"/"operations", "mgmt"/"management"."""
+    if len(short) < 2 or short[0] != word[0] or len(short) >= len(word):
+        return False
+    rest = iter(word)
+    return all(ch in rest for ch in short)
+
+
 def _surface_pattern(name: str) -> str:
     words = [re.escape(w) for w in name.split()]
     last = words[-1]
@@ -195,6 +203,7 @@ class RoleCatalog:
             return f"{m.group(1)} {plural} {m.group(2)} {m.group(3)} {noun}"
 
         text = _COORDINATED.sub(spell_out, text)
+        text = self._unclip(text)
 
         def swap(m: re.Match) -> str:
             surface = m.group(0)
@@ -205,6 +214,30 @@ class RoleCatalog:
             return role + ("s" if plural and not role.casefold().endswith("s") else "")
 
         return self._pattern.sub(swap, text)
+
+    def clipped(self, key: str) -> str | None:
+        """The one role a shortened title stands for ("ops manager" → Operations Manager):
+        same head noun, each word a prefix or contraction of the role's word."""
+        words = key.split()
+        found = []
+        for role in self.roles:
+            full = title_key(role).split()
+            if len(full) != len(words) or full[-1] != words[-1] or full == words:
+                continue
+            if all(_shortens(w, f) for w, f in zip(words[:-1], full[:-1], strict=True)):
+                found.append(role)
+        return found[0] if len(found) == 1 else None
+
+    def _unclip(self, text: str) -> str:
+        known = [(m.start, m.end) for m in self.mentions(text)]
+        for m in reversed(job_titles(text)):
+            if any(a < m.end and m.start < b for a, b in known):
+                continue
+            role = self.clipped(m.key)
+            if role is not None:
+                plural = text[m.start : m.end].casefold().endswith("s") and not m.key.endswith("s")
+                text = text[: m.start] + role + ("s" if plural else "") + text[m.end :]
+        return text
 
     def _other_titles(self, text: str) -> list[str]:
         """Job titles in ``text`` that are not known roles (nor a career destination)."""
