@@ -325,12 +325,32 @@ def eval_command(
         float | None,
         typer.Option(help="Exit with status 1 when the pass rate is below this (0..1)."),
     ] = None,
+    split: Annotated[
+        str, typer.Option(help="dev, test or all (all also reports each split).")
+    ] = "all",
+    front_matter: Annotated[
+        bool,
+        typer.Option(
+            "--front-matter",
+            help="Run on a copy of the corpus with title/roles front matter prepended from "
+            "front_matter.yaml beside the corpus folder.",
+        ),
+    ] = False,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
     chroma_url: ChromaOpt = None,
 ) -> None:
-    """Run a question set: retrieval metrics (ranx), answer checks, reports."""
+    """Run a question set: retrieval metrics (ranx), answer checks, reports.
+
+    With --corpus or --front-matter and no --home, the index is built in a temporary
+    folder (removed afterwards), so the app's own index is left as it is.
+    """
+    import os
+    import tempfile
+
+    from .config import resolve_settings
     from .evaluation import RETRIEVERS, QuestionSetError, evaluate
+    from .evaluation.front_matter import FRONT_MATTER_FILE, FrontMatterError, front_matter_corpus
     from .evaluation.report import print_table, write_chart, write_json, write_markdown
 
     chosen = list(RETRIEVERS) if retriever == "all" else [retriever]
@@ -338,12 +358,27 @@ def eval_command(
         raise _fail(f"unknown retriever {retriever!r}; choose dense, bm25, hybrid, baseline or all")
     if min_pass is not None and not 0 <= min_pass <= 1:
         raise _fail("--min-pass is a share between 0 and 1, e.g. 0.9")
+    if split not in ("all", "dev", "test"):
+        raise _fail(f"unknown split {split!r}; choose dev, test or all")
+    scratch = None
+    if corpus is not None or front_matter:
+        scratch = tempfile.TemporaryDirectory(prefix="roleguide-eval-", ignore_cleanup_errors=True)
+        if home is None and not os.environ.get("ROLEGUIDE_HOME"):
+            home = Path(scratch.name) / "home"
     try:
+        if front_matter:
+            source = resolve_settings(corpus_dir=corpus).corpus_dir
+            corpus = front_matter_corpus(source, Path(scratch.name) / "corpus")
         guide = _guide(corpus, home, chroma_url)
         with err.status(f"Evaluating {', '.join(chosen)}…"):
-            report = evaluate(question_set, guide, chosen)
-    except (RoleGuideError, QuestionSetError) as e:
+            report = evaluate(question_set, guide, chosen, split=split)
+        if front_matter:
+            report.corpus = f"{source} with front matter from {FRONT_MATTER_FILE}"
+    except (RoleGuideError, QuestionSetError, FrontMatterError) as e:
         raise _fail(str(e)) from None
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
     print_table(report, out)
     if out_dir is not None:
         chart = out_dir / "retrievers.png"
