@@ -19,6 +19,13 @@ from .attribution import unit_subjects
 from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
 from .models import Answer, Citation
+from .paraphrase import (
+    PARAPHRASE_COSINE,
+    WordSimilarity,
+    asks_amount,
+    content_words,
+    has_amount,
+)
 from .query import is_comparison, is_who_question, without_intent
 from .retrieval import Hit
 from .roles import RoleCatalog
@@ -134,6 +141,7 @@ class ExtractiveAnswerer:
         self.min_support = min_support
         self.source_roles = source_roles
         self._info: dict[str, _ChunkInfo] = {}
+        self.words = WordSimilarity(index.embeddings)
 
     # -- sentence scoring ---------------------------------------------------------------
     def analyse(self, chunk: ChunkRecord) -> _ChunkInfo:
@@ -226,9 +234,21 @@ class ExtractiveAnswerer:
         """
         if best.score < self.min_support:
             return False
-        if not self.topic_tokens(without_intent(query)):
+        asked = without_intent(query)
+        if not self.topic_tokens(asked) or best.overlap > 0 or best.dense >= 0.75:
             return True
-        return not (best.overlap == 0 and best.dense < 0.75)
+        if asks_amount(asked) and has_amount(best.text):
+            return True  # an amount answers "how much", whatever words it uses
+        said = f"{best.text} {best.chunk.section} {getattr(best.chunk, 'context', '')}"
+        return self.words.closest(self.topic_words(asked), content_words(said)) >= (
+            PARAPHRASE_COSINE
+        )
+
+    def topic_words(self, query: str) -> set[str]:
+        """The query's content words as written (for the paraphrase check)."""
+        for m in reversed(self.catalog.mentions(query)):
+            query = query[: m.start] + " " + query[m.end :]
+        return {w for w in content_words(query) if not set(tokenize([w])[0]) <= _GENERIC_TOKENS}
 
     def evidence(self, query: str, candidates: list[Scored]) -> Scored | None:
         """The best-scoring of the top candidates that supports an answer, if any.

@@ -225,7 +225,10 @@ _MIN_SENTENCE_RUN = 3  # one-sentence paragraphs in a row that make one passage
 def _context(doc: SourceDocument, block: Block) -> str:
     if block.kind == "row":
         return TABLE_HEADER_SEP.join(plain(doc.text[a:b]) for a, b in block.header)
-    return " › ".join(block.path[:-1])
+    path = block.path[:-1]
+    if block.kind == "fragment" and block.header:  # a flattened table's header row
+        path = (*path, *(plain(doc.text[a:b]) for a, b in block.header))
+    return " › ".join(path)
 
 
 def _one_sentence(text: str, block: Block) -> bool:

@@ -288,7 +288,12 @@ def _fragments(text: str, blocks: list[Block]) -> list[Block]:
         if (len(run) >= 4 and words >= 16) or (values and len(run) >= 2):
             head = next((b for b in reversed(out) if b.kind == "heading"), None)
             path = (*head.path, head.label) if head else ()
-            out.append(Block(run[0].start, run[-1].end, "fragment", path=path))
+            first = plain(text[run[0].start : run[0].end])
+            header: tuple[tuple[int, int], ...] = ()
+            if values >= 2 and run[0].kind == "heading" and _titlecase(first):
+                # a flattened table's header row: the rows' context, not a unit of its own
+                header, run = ((run[0].start, run[0].end),), run[1:]
+            out.append(Block(run[0].start, run[-1].end, "fragment", path=path, header=header))
             out.extend(blocks[i + len(run) : j])
             i = j
             continue

@@ -25,7 +25,7 @@ __all__ = [
 HEADS = frozenset(
     "manager officer director leader assistant specialist coordinator analyst engineer "
     "supervisor executive planner clerk administrator consultant agent technician controller "
-    "auditor strategist scheduler dispatcher expeditor representative "
+    "auditor strategist scheduler dispatcher expeditor representative broker "
     "president superintendent".split()
 )
 # Nouns that are a job on their own ("nurse", "buyer", "CEO").
