@@ -3,13 +3,19 @@ damaged store, links out of the corpus, files edited or renamed while ingest run
 
 from __future__ import annotations
 
+import json
+import os
+import random
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from roleguide import RoleGuide
+import pytest
+
+from roleguide import IndexMismatchError, RoleGuide
 from roleguide.embeddings import HashEmbeddings
 from roleguide.index import VectorIndex
 from roleguide.ingest import ingest
@@ -17,6 +23,8 @@ from roleguide.ingest import ingest
 INGEST = """
 import sys
 from pathlib import Path
+
+import pytest
 from roleguide.embeddings import HashEmbeddings
 from roleguide.index import VectorIndex
 from roleguide.ingest import ingest
@@ -158,3 +166,106 @@ def test_a_file_renamed_during_ingest_is_a_skip_not_a_traceback(corpus_copy, tmp
     assert "renamed or deleted" in loaded.skipped[0].reason
     report = ingest(VectorIndex(tmp_path / "home", slow), corpus_copy)
     assert "dock-renamed.md" in report.files
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 6 MB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_keeps_the_last_index_and_says_so(corpus_copy, small_disk, tmp_path):
+    from roleguide.evaluation.synthetic import write_corpus
+
+    env = {**os.environ, "ROLEGUIDE_HOME": str(small_disk / "home")}
+    env["ROLEGUIDE_CORPUS"] = str(corpus_copy)
+    cli = [sys.executable, "-m", "roleguide.cli", "ingest"]
+    subprocess.run(cli, env=env, check=True, capture_output=True, timeout=300)
+    write_corpus(tmp_path / "extra", 200, seed=3)
+    for path in (tmp_path / "extra").iterdir():
+        shutil.move(str(path), corpus_copy / path.name)
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no space left on" in lines[0], done.stderr[-2000:]
+    assert len(list((small_disk / "home").glob("chroma*"))) == 1  # the copy was removed
+    guide = RoleGuide(corpus_dir=corpus_copy, home=small_disk / "home", auto_ingest=False)
+    answer = guide.ask("Who handles customs compliance?")
+    assert not answer.abstained and answer.citations
+    # ask with a stale index on a full disk answers from the last index, it does not fail
+    assert (
+        not RoleGuide(corpus_dir=corpus_copy, home=small_disk / "home")
+        .ask("Who handles customs compliance?")
+        .abstained
+    )
+
+
+def flip_bytes(path: Path, count: int = 200, seed: int = 13) -> None:
+    data = bytearray(path.read_bytes())
+    rng = random.Random(seed)
+    for at in rng.sample(range(100, len(data)), count):  # past SQLite's 100-byte header
+        data[at] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    "flipped bytes in chroma.sqlite3": lambda home: flip_bytes(
+        next(home.glob("chroma*/chroma.sqlite3"))
+    ),
+    "manifest is []": lambda home: (home / "manifest.json").write_text("[]"),
+    "manifest roles: null": lambda home: (home / "manifest.json").write_text(
+        json.dumps({**json.loads((home / "manifest.json").read_text()), "roles": None})
+    ),
+    "manifest is a directory": lambda home: (
+        (home / "manifest.json").unlink(),
+        (home / "manifest.json").mkdir(),
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_a_damaged_home_is_named_and_rebuild_repairs_it(damage, corpus_dir, tmp_path):
+    home = tmp_path / "home"
+    RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=HashEmbeddings(64))
+    DAMAGE[damage](home)
+    with pytest.raises(IndexMismatchError, match=r"run `roleguide ingest --rebuild`"):
+        RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=HashEmbeddings(64)).ask(
+            "Who handles customs compliance?"
+        )
+    try:  # a plain ingest may find nothing to do, but never ends in a traceback
+        ingest(VectorIndex(home, HashEmbeddings(64)), corpus_dir)
+    except IndexMismatchError as e:
+        assert "--rebuild" in str(e)
+    report = ingest(VectorIndex(home, HashEmbeddings(64)), corpus_dir, rebuild=True)
+    assert report.chunks > 0
+    guide = RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=HashEmbeddings(64))
+    assert not guide.ask("Who handles customs compliance?").abstained
+
+
+def test_the_cli_names_the_fix_for_flipped_bytes_and_rebuild_repairs(corpus_copy, tmp_path):
+    env = {**os.environ, "ROLEGUIDE_HOME": str(tmp_path / "home")}
+    env["ROLEGUIDE_CORPUS"] = str(corpus_copy)
+    cli = [sys.executable, "-m", "roleguide.cli"]
+    subprocess.run([*cli, "ingest"], env=env, check=True, capture_output=True, timeout=300)
+    flip_bytes(next((tmp_path / "home").glob("chroma*/chroma.sqlite3")))
+    asked = subprocess.run(
+        [*cli, "ask", "Who handles customs compliance?"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert asked.returncode == 2 and "Traceback" not in asked.stderr, asked.stderr[-2000:]
+    assert "roleguide ingest --rebuild" in asked.stderr
+    rebuilt = subprocess.run(
+        [*cli, "ingest", "--rebuild"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]

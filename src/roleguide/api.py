@@ -32,6 +32,7 @@ from .errors import (
     IndexMismatchError,
     InvalidQuestionError,
     RoleGuideError,
+    StorageFullError,
 )
 from .index import VectorIndex
 from .ingest import IngestReport, Progress, corpus_signature, ingest
@@ -40,7 +41,7 @@ from .models import Answer, Comparison, MatchResult, RoleInfo, RoleProfile
 from .query import clean_question, expand_intent, is_comparison
 from .retrieval import HybridRetriever, RetrieverMode
 from .roles import RoleCatalog, load_aliases
-from .store import store_failure
+from .store import is_store_failure, store_failure
 
 __all__ = ["RoleGuide"]
 
@@ -172,10 +173,10 @@ class RoleGuide:
         if auto_ingest and (self.is_stale() or self._outdated()):
             try:
                 self.ingest()
-            except IndexLockedError:
+            except (IndexLockedError, StorageFullError) as e:
                 if self.index.manifest() is None:
                     raise
-                log.warning("another process is updating the index; using the current one")
+                log.warning("the index could not be updated (%s); using the current one", e)
         try:
             stamp = self.index.manifest_stamp()  # before reading: a newer one is noticed
             self.manifest = self.index.open()
@@ -246,13 +247,17 @@ class RoleGuide:
                 return self._answers(question, history)
             except RoleGuideError:
                 raise
-            except Exception as e:
+            except BaseException as e:
+                if not is_store_failure(e):
+                    raise
                 if attempt == 2:
                     raise store_failure(e, self.index.where, self.settings.chroma_url) from e
                 log.warning("the index failed under a question (%s); reopening it", e)
                 try:
                     self._reopen()
-                except Exception as again:
+                except BaseException as again:
+                    if not is_store_failure(again):
+                        raise
                     raise store_failure(
                         again, self.index.where, self.settings.chroma_url
                     ) from again

@@ -33,7 +33,7 @@ from .chunks import CHUNKER_VERSION, Chunk
 from .embeddings import embedding_model_id
 from .errors import IndexMismatchError
 from .lexical import LexicalIndex
-from .store import LEGACY_STORE, store_failure
+from .store import LEGACY_STORE, check_sqlite, is_store_failure, store_failure
 
 __all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
 
@@ -304,6 +304,7 @@ class VectorIndex:
                 self._client = _http_client(self.chroma_url)
                 return self._client
             path = self.home / self.store_name
+            check_sqlite(path / "chroma.sqlite3")
             path.mkdir(parents=True, exist_ok=True)
             try:
                 self._client = chromadb.PersistentClient(path=str(path))
@@ -359,7 +360,9 @@ class VectorIndex:
             # ingest runs: readers keep serving the last complete ingest, whose chunk ids
             # are the BM25 index's. An empty store under a manifest is damage.
             count = self.chunks.count()
-        except Exception as e:
+        except BaseException as e:
+            if not is_store_failure(e):
+                raise
             raise store_failure(e, self.where, self.chroma_url) from e
         expected = manifest.get("chunks")
         server_built = self.chroma_url is not None and lexical is not None

@@ -23,7 +23,16 @@ from .corpus import SkippedFile, load_corpus, scan_corpus
 from .errors import IndexLockedError, RoleGuideError
 from .index import VectorIndex, chunk_metadata
 from .lexical import LexicalIndex
-from .store import LEGACY_STORE, copy_store, new_store_name, prune_stores, store_failure
+from .store import (
+    LEGACY_STORE,
+    copy_store,
+    disk_full_error,
+    is_store_failure,
+    low_on_space,
+    new_store_name,
+    prune_stores,
+    store_failure,
+)
 
 __all__ = ["IngestReport", "Progress", "corpus_signature", "ingest"]
 
@@ -213,11 +222,20 @@ def ingest(
         report.seconds = time.perf_counter() - began
         return report
     except BaseException as e:
+        full = (
+            isinstance(e, Exception)
+            and not index.chroma_url
+            and low_on_space(
+                index.home, index.home / (writer.store_name if writer is not None else ".")
+            )
+        )
         if writer is not None and writer is not index:  # the last complete index stays
             writer.close()
             shutil.rmtree(writer.home / writer.store_name, ignore_errors=True)
-        if isinstance(e, RoleGuideError) or not isinstance(e, Exception):
+        if isinstance(e, RoleGuideError) or not is_store_failure(e):
             raise
+        if full:
+            raise disk_full_error(index.home) from e
         raise store_failure(e, index.where, index.chroma_url) from e
     finally:
         lock.release()

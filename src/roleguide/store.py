@@ -9,6 +9,7 @@ killed, damaged store): the half-written copy is removed, nothing else was touch
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import shutil
 import time
@@ -18,8 +19,12 @@ from .errors import IndexMismatchError, RoleGuideError, StorageFullError, StoreU
 
 __all__ = [
     "LEGACY_STORE",
+    "check_sqlite",
     "copy_store",
+    "disk_full_error",
     "is_disk_full",
+    "is_store_failure",
+    "low_on_space",
     "new_store_name",
     "prune_stores",
     "store_failure",
@@ -28,6 +33,43 @@ __all__ = [
 LEGACY_STORE = "chroma"
 """The store folder of an index written before generations (and the default)."""
 REBUILD_HINT = "run `roleguide ingest --rebuild` to build it again from the corpus"
+
+
+def is_store_failure(error: BaseException) -> bool:
+    """An error to report, not to pass on: Chroma's Rust core panics with a
+    ``PanicException``, a ``BaseException``, on some damaged stores."""
+    return isinstance(error, Exception) or type(error).__name__ == "PanicException"
+
+
+_LARGE_TABLES = ("embeddings", "embedding_metadata", "embedding_fulltext", "embeddings_queue")
+
+
+def check_sqlite(path: Path) -> None:
+    """Refuse a damaged ``chroma.sqlite3`` before Chroma opens it: Chroma's Rust core
+    aborts the whole process (no exception) on some damage to its catalogue tables."""
+    import sqlite3
+
+    if not path.is_file():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            db.text_factory = bytes
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != b"ok":
+                raise sqlite3.DatabaseError(verdict.decode("utf-8", "replace")[:120])
+            tables = [r[0].decode() for r in db.execute("SELECT name FROM sqlite_master")]
+            for table in tables:
+                if table.startswith(_LARGE_TABLES) or table.startswith("sqlite_"):
+                    continue
+                for row in db.execute(f'SELECT * FROM "{table}"'):
+                    for value in row:
+                        if isinstance(value, bytes):
+                            value.decode("utf-8")
+    except (sqlite3.Error, UnicodeDecodeError) as e:
+        raise IndexMismatchError(
+            f"the Chroma store {path.parent} is damaged ({type(e).__name__}: "
+            f"{' '.join(str(e).split())[:120]}); {REBUILD_HINT}"
+        ) from e
 
 
 def new_store_name() -> str:
@@ -54,6 +96,21 @@ def is_disk_full(error: BaseException) -> bool:
         if "file too large" in text:
             return True
     return False
+
+
+def _size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def low_on_space(home: Path, store: Path) -> bool:
+    """True when the disk of ``home`` has less room than the store being written: Chroma's
+    own errors hide ENOSPC ("Error in compaction"), and growing a vector file needs about
+    the room the store already takes."""
+    try:
+        free = shutil.disk_usage(home).free
+        return free < max(4 * 2**20, _size(store) if store.is_dir() else 0)
+    except OSError:
+        return False
 
 
 def disk_full_error(home: Path) -> StorageFullError:
