@@ -91,3 +91,42 @@ def test_chat_follows_up(cli_env):
     assert "The Logistics Manager" in result.stdout
     assert "degrees in logistics" in result.stdout
     assert "searched for: And what degree do Logistics Managers usually have?" in result.stdout
+
+
+def test_quotes_are_printed_verbatim_not_as_emoji(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "accounts.md").write_text(
+        "---\ntitle: Accounts\nroles: [Operations Manager]\n---\nAccounts\n\n"
+        "Access: The Operations Manager keeps the line root:x:0 :smile: in the ledger.\n"
+    )
+    done = run_cli(
+        "ask",
+        "What does the Operations Manager keep in the ledger?",
+        env={"ROLEGUIDE_HOME": str(tmp_path / "home"), "ROLEGUIDE_CORPUS": str(corpus)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "root:x:0 :smile:" in done.stdout and "❌" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ROLEGUIDE_TOP_K": "0"}, "at least 1"),
+        ({"ROLEGUIDE_TOP_K": "-3"}, "at least 1"),
+        ({"ROLEGUIDE_COLLECTION": "a/b c"}, "ROLEGUIDE_COLLECTION"),
+    ],
+)
+def test_bad_settings_are_one_line(env, message, tmp_path):
+    done = run_cli("ask", "Who buys?", env={"ROLEGUIDE_HOME": str(tmp_path), **env})
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr
+
+
+def test_an_empty_corpus_says_why_it_cannot_answer(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    env = {"ROLEGUIDE_HOME": str(tmp_path / "home"), "ROLEGUIDE_CORPUS": str(tmp_path / "corpus")}
+    done = run_cli("ask", "Who buys raw materials?", env=env)
+    assert done.returncode == 2
+    assert "no readable articles" in done.stderr and "roleguide ingest" in done.stderr

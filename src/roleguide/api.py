@@ -26,7 +26,14 @@ from .chunks import CHUNKER_VERSION
 from .config import Settings, resolve_settings
 from .conversation import Message, resolve_followup
 from .corpus import corpus_files
-from .errors import IndexLockedError, IndexMismatchError, InvalidQuestionError
+from .errors import (
+    CorpusError,
+    IndexLockedError,
+    IndexMismatchError,
+    InvalidQuestionError,
+    RoleGuideError,
+    StorageFullError,
+)
 from .index import VectorIndex
 from .ingest import IngestReport, Progress, corpus_signature, ingest
 from .lexical import tokenize
@@ -34,6 +41,7 @@ from .models import Answer, Comparison, MatchResult, RoleInfo, RoleProfile
 from .query import clean_question, expand_intent, is_comparison
 from .retrieval import HybridRetriever, RetrieverMode
 from .roles import RoleCatalog, load_aliases
+from .store import is_store_failure, store_failure
 
 __all__ = ["RoleGuide"]
 
@@ -75,6 +83,11 @@ MIN_COMPARED_ROWS = 2  # a comparison table needs this many facets stated for bo
 def _compared_rows(answer: Answer) -> int:
     rows = answer.comparison.rows if answer.comparison is not None else ()
     return sum(all(c.citation is not None for c in row.cells) for row in rows)
+
+
+def _generation(manifest: dict) -> tuple:
+    """What identifies one complete ingest: its BM25 index and its store folder."""
+    return (manifest.get("built"), manifest.get("store"))
 
 
 class RoleGuide:
@@ -138,6 +151,7 @@ class RoleGuide:
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
         self._lock = threading.RLock()
         self._checked = time.monotonic()
+        self._stamp: tuple | None = None
         self.manifest: dict = {}
         self.last_ingest: IngestReport | None = None
         if auto_ingest:
@@ -167,12 +181,14 @@ class RoleGuide:
         if auto_ingest and (self.is_stale() or self._outdated()):
             try:
                 self.ingest()
-            except IndexLockedError:
+            except (IndexLockedError, StorageFullError) as e:
                 if self.index.manifest() is None:
                     raise
-                log.warning("another process is updating the index; using the current one")
+                log.warning("the index could not be updated (%s); using the current one", e)
         try:
+            stamp = self.index.manifest_stamp()  # before reading: a newer one is noticed
             self.manifest = self.index.open()
+            self._stamp = stamp
         except IndexMismatchError:
             if not auto_ingest or self.index.manifest() is None:
                 raise
@@ -212,19 +228,53 @@ class RoleGuide:
 
     # -- asking ------------------------------------------------------------------------
     def _follow_ingests(self) -> None:
-        """Pick up an ingest finished by another process (checked every few seconds)."""
-        now = time.monotonic()
-        if now - self._checked < RELOAD_CHECK_SECONDS:
+        """Pick up an ingest finished by another process: before every question with the
+        embedded store (one ``stat`` of the manifest), every few seconds with a server."""
+        if self.settings.chroma_url:
+            now = time.monotonic()
+            if now - self._checked < RELOAD_CHECK_SECONDS:
+                return
+            self._checked = now
+        elif self.index.manifest_stamp() == self._stamp:
             return
-        self._checked = now
         try:
             latest = self.index.manifest()
         except IndexMismatchError:
             return  # keep serving what is loaded; the writer will finish or be re-run
-        if latest and latest.get("built") != self.manifest.get("built"):
+        if latest and _generation(latest) != _generation(self.manifest):
             with self._lock:
-                if latest.get("built") != self.manifest.get("built"):
+                if _generation(latest) != _generation(self.manifest):
                     self.refresh(auto_ingest=False)
+
+    def _reopen(self) -> None:
+        """Open the index afresh (a store under us was replaced, or stopped answering)."""
+        with self._lock:
+            self.index.close()
+            self.refresh(auto_ingest=False)
+
+    def _first_answers(self, question: str, history) -> Iterator[Answer]:
+        """Retrieve and start answering, once more from a freshly opened index if the store
+        fails under us (another process replaced it, or a server restarted)."""
+        for attempt in (1, 2):
+            try:
+                return self._answers(question, history)
+            except RoleGuideError:
+                raise
+            except BaseException as e:
+                if not is_store_failure(e):
+                    raise
+                if attempt == 2:
+                    raise store_failure(e, self.index.where, self.settings.chroma_url) from e
+                log.warning("the index failed under a question (%s); reopening it", e)
+                try:
+                    self._reopen()
+                except BaseException as again:
+                    if not is_store_failure(again):
+                        raise
+                    raise store_failure(
+                        again, self.index.where, self.settings.chroma_url
+                    ) from again
+        raise AssertionError("unreachable")
 
     def query_vector(self, query: str) -> list[float]:
         with self._lock:
@@ -270,9 +320,18 @@ class RoleGuide:
         """Like ``ask``, yielding the answer as it grows (verified sentence by sentence
         with an LLM; at once with the extractive answerer). The last item is final."""
         began = time.perf_counter()
-        self._follow_ingests()
         question = clean_question(question, self.settings.max_question_chars)
+        self._follow_ingests()
+        for answer in self._first_answers(question, history):
+            yield answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+
+    def _answers(self, question: str, history: Sequence[Message] | None) -> Iterator[Answer]:
         query = self._resolve(question, history)
+        if not self.manifest.get("chunks"):
+            raise CorpusError(
+                f"the index holds no passages: {self.settings.corpus_dir} has no readable "
+                "articles; put .md, .txt or .html files there and run `roleguide ingest`"
+            )
         pair = self._comparison_pair(query)
         table = self._comparison_answer(question, query, *pair) if pair is not None else None
         if table is not None and _compared_rows(table) >= MIN_COMPARED_ROWS:
@@ -284,8 +343,7 @@ class RoleGuide:
                 answers = self.llm_answerer.stream(question, query, vector, hits)
             else:
                 answers = iter([self.answerer.compose(question, query, vector, hits)])
-        for answer in answers:
-            yield answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+        return answers
 
     def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
         """Answer ``question``; ``history`` is the conversation so far, for follow-ups.

@@ -7,8 +7,9 @@ from rich.markup import escape
 
 __all__ = ["err", "out", "print_answer", "print_comparison", "stream_answer"]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# emoji=False: quotes are printed verbatim ("root:x:0" must not become "root❌0").
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stream_answer(guide, question: str, history: list | None = None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -74,6 +75,26 @@ def _coerce(name: str, raw: object) -> object:
         raise ValueError(f"{name} (or {env}) must be a {kind.__name__}, got {raw!r}") from e
 
 
+_COLLECTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,60}[A-Za-z0-9])?")
+
+
+def _check(settings: Settings) -> Settings:
+    """Refuse values that would only fail later, or silently answer nothing."""
+    if settings.top_k < 1:
+        raise ValueError(f"top_k (or ROLEGUIDE_TOP_K) must be at least 1, got {settings.top_k}")
+    if not _COLLECTION.fullmatch(settings.collection):
+        raise ValueError(
+            f"collection (or ROLEGUIDE_COLLECTION) must be 1-62 letters, digits, '-' or '_' "
+            f"starting and ending with a letter or digit, got {settings.collection!r}"
+        )
+    if settings.llm_timeout <= 0:
+        raise ValueError(
+            f"llm_timeout (or ROLEGUIDE_LLM_TIMEOUT) must be above 0 seconds, "
+            f"got {settings.llm_timeout}"
+        )
+    return settings
+
+
 def resolve_settings(**overrides: object) -> Settings:
     """Build Settings from keyword overrides (None means "not given"), then env vars, then defaults.
 
@@ -90,4 +111,4 @@ def resolve_settings(**overrides: object) -> Settings:
             given = os.environ.get(ENV_PREFIX + _ENV_NAMES[f.name]) or None
         if given is not None:
             values[f.name] = _coerce(f.name, given)
-    return replace(DEFAULTS, **values)
+    return _check(replace(DEFAULTS, **values))

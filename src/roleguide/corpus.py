@@ -27,6 +27,7 @@ __all__ = [
     "decode_bytes",
     "load_corpus",
     "load_document",
+    "scan_corpus",
 ]
 
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
@@ -284,22 +285,36 @@ def load_document(path: Path, source: str) -> SourceDocument:
     )
 
 
-def corpus_files(corpus_dir: Path) -> list[tuple[Path, str]]:
-    """The article files under ``corpus_dir`` as (path, source name), sorted by name."""
+OUTSIDE_LINK = "a link to a file outside the corpus folder: not followed"
+
+
+def scan_corpus(corpus_dir: Path) -> tuple[list[tuple[Path, str]], list[SkippedFile]]:
+    """The article files under ``corpus_dir`` as (path, source name), sorted by name, and
+    the links that lead out of the folder (never read: ``passwd.md -> /etc/passwd``)."""
     corpus_dir = Path(corpus_dir)
     if not corpus_dir.is_dir():
         raise CorpusError(
             f"corpus folder {str(corpus_dir)!r} does not exist: create it and put articles "
             "(.md, .txt, .html) in it, or point ROLEGUIDE_CORPUS / --corpus at one"
         )
-    found = []
+    root = corpus_dir.resolve()
+    found, outside = [], []
     for path in corpus_dir.rglob("*"):
         rel = path.relative_to(corpus_dir)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and path.suffix.lower() in SUFFIXES:
-            found.append((path, rel.as_posix()))
-    return sorted(found, key=lambda item: item[1])
+        if path.suffix.lower() not in SUFFIXES or not path.is_file():
+            continue
+        if not path.resolve().is_relative_to(root):
+            outside.append(SkippedFile(rel.as_posix(), OUTSIDE_LINK))
+            continue
+        found.append((path, rel.as_posix()))
+    return sorted(found, key=lambda item: item[1]), sorted(outside, key=lambda s: s.source)
+
+
+def corpus_files(corpus_dir: Path) -> list[tuple[Path, str]]:
+    """The article files under ``corpus_dir`` as (path, source name), sorted by name."""
+    return scan_corpus(corpus_dir)[0]
 
 
 def load_corpus(corpus_dir: Path, files: Iterable[tuple[Path, str]] | None = None) -> CorpusLoad:
@@ -308,6 +323,9 @@ def load_corpus(corpus_dir: Path, files: Iterable[tuple[Path, str]] | None = Non
     for path, source in corpus_files(corpus_dir) if files is None else files:
         try:
             result.documents.append(load_document(path, source))
+        except FileNotFoundError:
+            reason = "renamed or deleted while it was being read; run `roleguide ingest` again"
+            result.skipped.append(SkippedFile(source, reason))
         except (OSError, ValueError, UnicodeError) as e:
             result.skipped.append(SkippedFile(source, str(e)))
     return result

@@ -8,6 +8,8 @@ __all__ = [
     "IndexMismatchError",
     "InvalidQuestionError",
     "RoleGuideError",
+    "StorageFullError",
+    "StoreUnavailableError",
 ]
 
 
@@ -29,3 +31,11 @@ class IndexMismatchError(RoleGuideError):
 
 class IndexLockedError(RoleGuideError):
     """Another process is writing the same embedded index."""
+
+
+class StorageFullError(RoleGuideError):
+    """The disk filled up while the index was written; the last complete index is kept."""
+
+
+class StoreUnavailableError(RoleGuideError):
+    """The Chroma server stopped answering."""

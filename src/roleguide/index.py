@@ -2,7 +2,8 @@
 
 Layout of the data directory (``ROLEGUIDE_HOME``, default ``./.roleguide``)::
 
-    chroma/          Chroma PersistentClient: <name>-sentences (vectors), <name>-chunks
+    chroma-<id>/     Chroma PersistentClient: <name>-sentences (vectors), <name>-chunks;
+                     one folder per ingest, the manifest names the current one (``store``)
     bm25/            bm25s index over the chunks + ids.json, replaced atomically
     manifest.json    model, dimension, chunker version, file digests; written last
     write.lock       held by the one process allowed to write
@@ -32,6 +33,7 @@ from .chunks import CHUNKER_VERSION, Chunk
 from .embeddings import embedding_model_id
 from .errors import IndexMismatchError
 from .lexical import LexicalIndex
+from .store import LEGACY_STORE, check_sqlite, is_store_failure, store_failure
 
 __all__ = ["REBUILD_HINT", "ChunkRecord", "VectorIndex", "chunk_metadata"]
 
@@ -72,6 +74,30 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "sentences": json.dumps(chunk.sentences),
         "context": chunk.context,
     }
+
+
+_MANIFEST_TYPES = {
+    "chunks": int,
+    "built": str,
+    "store": str,
+    "signature": list,
+    "files": dict,
+    "titles": dict,
+    "roles": dict,
+    "skipped": dict,
+}
+
+
+def _checked_manifest(data: object) -> dict:
+    """The manifest if its fields have the types roleguide wrote; ``ValueError`` if not."""
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {type(data).__name__}, not an object")
+    for key, kind in _MANIFEST_TYPES.items():
+        if key in data and not isinstance(data[key], kind):
+            raise ValueError(f"{key!r} is {data[key]!r}")
+    if not all(isinstance(r, list) for r in data.get("roles", {}).values()):
+        raise ValueError("'roles' must map each file to a list")
+    return data
 
 
 def _http_client(url: str):
@@ -139,8 +165,11 @@ class VectorIndex:
         embeddings: Embeddings,
         name: str = "roleguide",
         chroma_url: str | None = None,
+        *,
+        store: str | None = None,
     ) -> None:
         self.home = Path(home)
+        self._store = store
         self.embeddings = embeddings
         self.name = name
         self.chroma_url = chroma_url or None
@@ -188,6 +217,41 @@ class VectorIndex:
             else:  # an older roleguide kept one BM25 index directly in this folder
                 path.unlink(missing_ok=True)
 
+    @property
+    def store_name(self) -> str:
+        """The embedded store folder in use: the one the manifest names, unless set."""
+        if self._store is None:
+            try:
+                self._store = str((self.manifest() or {}).get("store") or LEGACY_STORE)
+            except IndexMismatchError:
+                self._store = LEGACY_STORE
+        return self._store
+
+    def use_store(self, name: str) -> None:
+        """Read another generation of the embedded store (a newer ingest finished)."""
+        if name != self._store:
+            self.close()
+            self._store = name
+
+    def close(self) -> None:
+        """Let go of the Chroma client and every cache built from it."""
+        if self._client is not None and not self.chroma_url:
+            import contextlib
+
+            with contextlib.suppress(Exception):
+                self._client.close()
+        self._client = None
+        self._dense_store = None
+        self.forget_cached()
+
+    def manifest_stamp(self) -> tuple[int, int, int] | None:
+        """A cheap fingerprint of the manifest file (a ``stat``), to notice a new ingest."""
+        try:
+            st = self.manifest_path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     def manifest(self) -> dict | None:
         """The manifest of the last complete ingest, or None when there is none.
 
@@ -197,8 +261,8 @@ class VectorIndex:
         try:
             if self.chroma_url:
                 raw = (self.chunks.metadata or {}).get(_MANIFEST_KEY)
-                return json.loads(raw) if raw else None
-            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+                return _checked_manifest(json.loads(raw)) if raw else None
+            return _checked_manifest(json.loads(self.manifest_path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as e:
@@ -213,6 +277,8 @@ class VectorIndex:
             chunks = self.chunks
             chunks.modify(metadata={**(chunks.metadata or {}), _MANIFEST_KEY: text})
             return
+        if self.manifest_path.is_dir():  # damage: keep it aside rather than fail forever
+            self.manifest_path.rename(self.home / f"manifest.json.damaged-{os.getpid()}")
         tmp = self.manifest_path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.manifest_path)
@@ -240,13 +306,14 @@ class VectorIndex:
             if self.chroma_url:
                 self._client = _http_client(self.chroma_url)
                 return self._client
-            (self.home / "chroma").mkdir(parents=True, exist_ok=True)
+            path = self.home / self.store_name
+            check_sqlite(path / "chroma.sqlite3")
+            path.mkdir(parents=True, exist_ok=True)
             try:
-                self._client = chromadb.PersistentClient(path=str(self.home / "chroma"))
+                self._client = chromadb.PersistentClient(path=str(path))
             except Exception as e:
                 raise IndexMismatchError(
-                    f"the Chroma store in {self.home / 'chroma'} cannot be opened ({e}); "
-                    f"{REBUILD_HINT}"
+                    f"the Chroma store in {path} cannot be opened ({e}); {REBUILD_HINT}"
                 ) from e
         return self._client
 
@@ -286,13 +353,20 @@ class VectorIndex:
         if manifest is None:
             raise IndexMismatchError(f"there is no index in {self.where}; run `roleguide ingest`")
         self.check_compatible(manifest)
-        lexical = LexicalIndex.load(self.lexical_path(manifest.get("built")))
-        if lexical is None and self.chroma_url:
-            lexical = self._lexical_from_server(manifest)
-        # Chroma may hold more or fewer rows than the manifest while an ingest runs (or
-        # after one was killed): readers keep serving the last complete ingest, whose
-        # chunk ids are the BM25 index's. An empty store under a manifest is damage.
-        count = self.chunks.count()
+        if not self.chroma_url:
+            self.use_store(str(manifest.get("store") or LEGACY_STORE))
+        try:
+            lexical = LexicalIndex.load(self.lexical_path(manifest.get("built")))
+            if lexical is None and self.chroma_url:
+                lexical = self._lexical_from_server(manifest)
+            # Server mode: Chroma may hold more or fewer rows than the manifest while an
+            # ingest runs: readers keep serving the last complete ingest, whose chunk ids
+            # are the BM25 index's. An empty store under a manifest is damage.
+            count = self.chunks.count()
+        except BaseException as e:
+            if not is_store_failure(e):
+                raise
+            raise store_failure(e, self.where, self.chroma_url) from e
         expected = manifest.get("chunks")
         server_built = self.chroma_url is not None and lexical is not None
         if (

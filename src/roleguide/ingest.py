@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,11 +20,21 @@ from filelock import Timeout
 
 from .chunks import CHUNKER_VERSION, Chunk, chunk_document
 from .cleaning import clean_blocks
-from .corpus import SkippedFile, corpus_files, load_corpus
+from .corpus import SkippedFile, load_corpus, scan_corpus
 from .discovery import discover, merge_discoveries
-from .errors import IndexLockedError
+from .errors import IndexLockedError, RoleGuideError
 from .index import VectorIndex, chunk_metadata
 from .lexical import LexicalIndex
+from .store import (
+    LEGACY_STORE,
+    copy_store,
+    disk_full_error,
+    is_store_failure,
+    low_on_space,
+    new_store_name,
+    prune_stores,
+    store_failure,
+)
 
 __all__ = ["IngestReport", "Progress", "corpus_signature", "ingest"]
 
@@ -75,7 +86,11 @@ def corpus_signature(files: Sequence[tuple[Path, str]]) -> list[list]:
     """Cheap fingerprint of the corpus folder (names, sizes, times) to notice edits."""
     out = []
     for path, source in files:
-        st = path.stat()
+        try:
+            st = path.stat()
+        except OSError:  # renamed or deleted since the folder was listed
+            out.append([source, -1, -1])
+            continue
         out.append([source, st.st_size, st.st_mtime_ns])
     return out
 
@@ -169,7 +184,10 @@ def ingest(
     Raises ``IndexLockedError`` when another process is writing the same index.
     """
     began = time.perf_counter()
-    files = corpus_files(corpus_dir)
+    files, outside = scan_corpus(corpus_dir)
+    # Taken before any file is read: an edit made while ingest runs changes the next
+    # signature, so the next ingest reads the file again.
+    signature = corpus_signature(files)
     lock = index.write_lock()
     try:
         lock.acquire()
@@ -179,6 +197,7 @@ def ingest(
             f"{lock.lock_file}); wait for it to finish, or run a Chroma server so that "
             "several processes can share one index (see README: Running with a Chroma server)"
         ) from e
+    writer = None
     try:
         manifest = None if rebuild else index.manifest()
         outdated = (
@@ -188,97 +207,150 @@ def ingest(
         )
         if rebuild or outdated:  # an index from an older roleguide is rebuilt, not refused
             manifest = None
-            index.reset()
         elif manifest is not None:
             index.check_compatible(manifest)  # never mix two models in one index silently
-            if manifest.get("signature") == corpus_signature(files) and index.is_complete():
+            if manifest.get("signature") == signature and index.is_complete():
                 return _unchanged(manifest, began)
-        index.sentences, index.chunks  # noqa: B018 - create both collections, even if empty
-        interrupted = index.was_pending()
-        index.mark_pending(True)
-        loaded = load_corpus(corpus_dir, files)
-        report = IngestReport(
-            files=[d.source for d in loaded.documents],
-            skipped=loaded.skipped,
-            warnings=[f"{d.source}: {w}" for d in loaded.documents for w in d.warnings],
-        )
+        writer = _writer(index, manifest, fresh=rebuild or outdated)
+        report = _update(writer, corpus_dir, files, outside, manifest, signature, progress)
         if outdated:
             report.warnings.insert(0, "the index was built by an older roleguide: rebuilt")
-        # Files already indexed come first, in their order, so a block that a new file
-        # repeats (a copy, a re-scrape) stays with the article that had it first.
-        known = list((manifest or {}).get("files", {}))
-        rank = {source: i for i, source in enumerate(known)}
-        loaded.documents.sort(key=lambda d: (rank.get(d.source, len(rank)), d.source))
-        blocks = clean_blocks(loaded.documents)
-        found = {d.source: discover(d, blocks[d.source]) for d in loaded.documents}
-        corpus_view = merge_discoveries(found)
-        report.roles = {source: list(d.roles) for source, d in found.items()}
-        wanted = {c.id: c for d in loaded.documents for c in chunk_document(d, blocks[d.source])}
-        have = {
-            cid: meta
-            for page in index.iter_chunks(include=["metadatas"])
-            for cid, meta in zip(page["ids"], page["metadatas"], strict=True)
-        }
-        new = [c for cid, c in wanted.items() if cid not in have]
-        gone = {
-            cid: len(json.loads(meta["sentences"]))
-            for cid, meta in have.items()
-            if cid not in wanted
-        }
-        moved = [c for cid, c in wanted.items() if cid in have and have[cid] != chunk_metadata(c)]
-        for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
-            _embed_and_write(index, batch, report)
-            if progress:
-                progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
-        for batch in _batches(moved, index.client.get_max_batch_size()):
-            index.chunks.update(
-                ids=[c.id for c in batch], metadatas=[chunk_metadata(c) for c in batch]
+        if not report.files:
+            report.warnings.append(
+                f"no articles in {corpus_dir}: put .md, .txt or .html files there and run "
+                "`roleguide ingest` again"
             )
-        if gone:
-            _delete(index, gone)
-        if interrupted:  # a killed ingest may have left sentences of chunks never written
-            report.swept = index.sweep_orphans(set(wanted))
-        index.forget_cached()
-        report.added, report.removed, report.updated = len(new), len(gone), len(moved)
-        report.unchanged = len(wanted) - len(new) - len(moved)
-        report.chunks = len(wanted)
-        digests = {d.source: d.digest for d in loaded.documents}
-        signature = corpus_signature(files)
-        built = time.strftime("%Y-%m-%dT%H:%M:%S%z") + f"/{time.time_ns()}"
-        # Rebuild BM25 unless it already holds exactly these chunks (an ingest killed after
-        # its Chroma writes leaves nothing "changed" here, but a stale BM25 behind).
-        current = LexicalIndex.load(index.lexical_path((manifest or {}).get("built")))
-        relexed = current is None or manifest is None or set(current.ids) != set(wanted)
-        if relexed:
-            if progress:
-                progress("lexical index", 0, 1)
-            ordered = list(wanted.values())
-            LexicalIndex.build(
-                [c.id for c in ordered], [LexicalIndex.document_text(c) for c in ordered]
-            ).save(index.lexical_path(built))
-        elif manifest is not None:
-            built = manifest.get("built", built)  # same chunks: the BM25 index stays valid
-        if relexed or report.changed or manifest.get("signature") != signature:
-            index.write_manifest(
-                {
-                    "model": index.model_id,
-                    "chunker": CHUNKER_VERSION,
-                    "chunks": len(wanted),
-                    "files": digests,
-                    "signature": signature,
-                    "titles": {d.source: d.title for d in loaded.documents},
-                    "roles": report.roles,
-                    "found_roles": {source: list(d.found) for source, d in found.items()},
-                    "mentioned": sorted(corpus_view.mentioned),
-                    "abbreviations": corpus_view.abbreviations,
-                    "skipped": {s.source: s.reason for s in loaded.skipped},
-                    "built": built,
-                }
-            )
-        index.prune_lexical(built)  # earlier ingests' BM25 folders, now unreferenced
-        index.mark_pending(False)
-        index.forget_cached()
+        if writer is not index:
+            writer.close()
+            index.use_store(writer.store_name)  # the caller's index reads the new store
+            prune_stores(index.home, writer.store_name)  # earlier generations, leftovers
         report.seconds = time.perf_counter() - began
         return report
+    except BaseException as e:
+        full = (
+            isinstance(e, Exception)
+            and not index.chroma_url
+            and low_on_space(
+                index.home, index.home / (writer.store_name if writer is not None else ".")
+            )
+        )
+        if writer is not None and writer is not index:  # the last complete index stays
+            writer.close()
+            shutil.rmtree(writer.home / writer.store_name, ignore_errors=True)
+        if isinstance(e, RoleGuideError) or not is_store_failure(e):
+            raise
+        if full:
+            raise disk_full_error(index.home) from e
+        raise store_failure(e, index.where, index.chroma_url) from e
     finally:
         lock.release()
+
+
+def _skipped(report: IngestReport) -> dict[str, str]:
+    return {s.source: s.reason for s in report.skipped}
+
+
+def _writer(index: VectorIndex, manifest: dict | None, *, fresh: bool) -> VectorIndex:
+    """Where this ingest writes. Embedded: a new store folder, a copy of the current one
+    (empty when rebuilding), so readers keep the last complete index until the manifest
+    names the new one. Server mode: the server's collections, in place."""
+    if index.chroma_url:
+        if fresh:
+            index.reset()
+        return index
+    name = new_store_name()
+    current = index.home / str((manifest or {}).get("store") or LEGACY_STORE)
+    if not fresh and manifest is not None and current.is_dir():
+        copy_store(index.home, current.name, name)
+    return VectorIndex(index.home, index.embeddings, index.name, store=name)
+
+
+def _update(
+    index: VectorIndex,
+    corpus_dir: Path,
+    files: list[tuple[Path, str]],
+    outside: list[SkippedFile],
+    manifest: dict | None,
+    signature: list,
+    progress: Progress | None,
+) -> IngestReport:
+    """The ingest proper, into ``index`` (the writer), under the write lock."""
+    index.sentences, index.chunks  # noqa: B018 - create both collections, even if empty
+    interrupted = index.was_pending()
+    index.mark_pending(True)
+    loaded = load_corpus(corpus_dir, files)
+    report = IngestReport(
+        files=[d.source for d in loaded.documents],
+        skipped=[*outside, *loaded.skipped],
+        warnings=[f"{d.source}: {w}" for d in loaded.documents for w in d.warnings],
+    )
+    # Files already indexed come first, in their order, so a block that a new file
+    # repeats (a copy, a re-scrape) stays with the article that had it first.
+    known = list((manifest or {}).get("files", {}))
+    rank = {source: i for i, source in enumerate(known)}
+    loaded.documents.sort(key=lambda d: (rank.get(d.source, len(rank)), d.source))
+    blocks = clean_blocks(loaded.documents)
+    found = {d.source: discover(d, blocks[d.source]) for d in loaded.documents}
+    corpus_view = merge_discoveries(found)
+    report.roles = {source: list(d.roles) for source, d in found.items()}
+    wanted = {c.id: c for d in loaded.documents for c in chunk_document(d, blocks[d.source])}
+    have = {
+        cid: meta
+        for page in index.iter_chunks(include=["metadatas"])
+        for cid, meta in zip(page["ids"], page["metadatas"], strict=True)
+    }
+    new = [c for cid, c in wanted.items() if cid not in have]
+    gone = {
+        cid: len(json.loads(meta["sentences"])) for cid, meta in have.items() if cid not in wanted
+    }
+    moved = [c for cid, c in wanted.items() if cid in have and have[cid] != chunk_metadata(c)]
+    for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
+        _embed_and_write(index, batch, report)
+        if progress:
+            progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
+    for batch in _batches(moved, index.client.get_max_batch_size()):
+        index.chunks.update(ids=[c.id for c in batch], metadatas=[chunk_metadata(c) for c in batch])
+    if gone:
+        _delete(index, gone)
+    if interrupted:  # a killed ingest may have left sentences of chunks never written
+        report.swept = index.sweep_orphans(set(wanted))
+    index.forget_cached()
+    report.added, report.removed, report.updated = len(new), len(gone), len(moved)
+    report.unchanged = len(wanted) - len(new) - len(moved)
+    report.chunks = len(wanted)
+    digests = {d.source: d.digest for d in loaded.documents}
+    built = time.strftime("%Y-%m-%dT%H:%M:%S%z") + f"/{time.time_ns()}"
+    # Rebuild BM25 unless it already holds exactly these chunks (an ingest killed after
+    # its Chroma writes leaves nothing "changed" here, but a stale BM25 behind).
+    current = LexicalIndex.load(index.lexical_path((manifest or {}).get("built")))
+    relexed = current is None or manifest is None or set(current.ids) != set(wanted)
+    if relexed:
+        if progress:
+            progress("lexical index", 0, 1)
+        ordered = list(wanted.values())
+        LexicalIndex.build(
+            [c.id for c in ordered], [LexicalIndex.document_text(c) for c in ordered]
+        ).save(index.lexical_path(built))
+    elif manifest is not None:
+        built = manifest.get("built", built)  # same chunks: the BM25 index stays valid
+    index.write_manifest(  # always: it also names the store folder readers should use
+        {
+            "model": index.model_id,
+            "chunker": CHUNKER_VERSION,
+            "chunks": len(wanted),
+            "files": digests,
+            "signature": signature,
+            "titles": {d.source: d.title for d in loaded.documents},
+            "roles": report.roles,
+            "found_roles": {source: list(d.found) for source, d in found.items()},
+            "mentioned": sorted(corpus_view.mentioned),
+            "abbreviations": corpus_view.abbreviations,
+            "skipped": _skipped(report),
+            "built": built,
+            **({} if index.chroma_url else {"store": index.store_name}),
+        }
+    )
+    index.prune_lexical(built)  # earlier ingests' BM25 folders, now unreferenced
+    index.mark_pending(False)
+    index.forget_cached()
+    return report
