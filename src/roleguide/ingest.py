@@ -152,6 +152,26 @@ def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
         index.sentences.delete(ids=list(batch))
 
 
+QUERY_CHECK_SENTENCES = 1000  # corpus sentences the ONNX question model is checked on
+
+
+def _ensure_query_model(index: VectorIndex) -> None:
+    """Make (or keep) the embedder's fast question model, checked on the corpus sentences,
+    and record it in the manifest. A no-op for embedders without one."""
+    ensure = getattr(index.embeddings, "ensure_query_export", None)
+    manifest = index.manifest()
+    if ensure is None or manifest is None:
+        return
+    got = index.sentences.get(include=["documents"], limit=QUERY_CHECK_SENTENCES)
+    record = ensure(list(got["documents"] or []))
+    summary = None
+    if record is not None:
+        summary = {k: record[k] for k in ("model_sha256", "tokenizer_sha256", "source", "config")}
+        summary["checked"] = record.get("checked")
+    if manifest.get("query_model") != summary:
+        index.write_manifest({**manifest, "query_model": summary})
+
+
 def ingest(
     index: VectorIndex,
     corpus_dir: Path,
@@ -187,6 +207,7 @@ def ingest(
         elif manifest is not None:
             index.check_compatible(manifest)  # never mix two models in one index silently
             if manifest.get("signature") == corpus_signature(files) and index.is_complete():
+                _ensure_query_model(index)
                 return _unchanged(manifest, began)
         index.sentences, index.chunks  # noqa: B018 - create both collections, even if empty
         interrupted = index.was_pending()
@@ -264,6 +285,7 @@ def ingest(
                 }
             )
         index.prune_lexical(built)  # earlier ingests' BM25 folders, now unreferenced
+        _ensure_query_model(index)
         index.mark_pending(False)
         index.forget_cached()
         report.seconds = time.perf_counter() - began
