@@ -61,6 +61,23 @@ def start(home: Path) -> tuple[subprocess.Popen, str, float]:
     return server, url, time.perf_counter() - began
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def served_rss(server: subprocess.Popen, url: str) -> float:
+    """The server's resident memory after answering the benchmark questions over HTTP."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for question in QUESTIONS:
+            http.post("/api/ask", json={"question": question}).raise_for_status()
+    return rss_mib(server.pid)
+
+
 def stop(server: subprocess.Popen) -> None:
     server.terminate()
     server.wait(timeout=30)
@@ -94,10 +111,14 @@ def main() -> None:
             capture_output=True,
         )
         shutil.copytree(home, old_home, ignore=shutil.ignore_patterns(EXPORT_DIR))
-        server, _, cold_old = start(old_home)
-        stop(server)
+        server, old_url, cold_old = start(old_home)
+        try:
+            rss_old = served_rss(server, old_url)
+        finally:
+            stop(server)
         server, url, cold = start(home)
         try:
+            rss = served_rss(server, url)
             page_began = time.perf_counter()
             urllib.request.urlopen(url + "/", timeout=10).read()
             page_ms = (time.perf_counter() - page_began) * 1000
@@ -127,6 +148,8 @@ def main() -> None:
         f"model, warm-up, app) | {cold:.1f} s (without the ONNX export, the "
         f"sentence-transformers path: {cold_old:.1f} s, same run) |",
         f"| first page load after ready | {page_ms:.0f} ms |",
+        f"| serve RSS after {len(QUESTIONS)} questions, bundled corpus | {rss:.0f} MiB "
+        f"(sentence-transformers path: {rss_old:.0f} MiB, same run) |",
         f"| one question, in-process `ask` on the same index, median of {len(local)} "
         f"| {med(local):.1f} ms |",
         f"| one question, `POST /api/ask` (httpx, keep-alive), median of {len(api)} "

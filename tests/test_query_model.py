@@ -56,6 +56,16 @@ def home_copy(built_home, tmp_path) -> Path:
     return target
 
 
+def _python(script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a new interpreter with this worktree's roleguide; it must succeed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_ingest_makes_a_checked_export_recorded_in_the_manifest(built_home):
     record = json.loads((built_home / EXPORT_DIR / "export.json").read_text())
     manifest = json.loads((built_home / "manifest.json").read_text())
@@ -93,11 +103,7 @@ def test_asking_imports_no_torch(built_home, corpus_dir):
         "print(g.index.embeddings.query_backend)\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
+    done = _python(script)
     backend, loaded = done.stdout.strip().splitlines()[-2:]
     assert backend == "onnxruntime"
     assert loaded == "[]", f"the question path imported {loaded}"
@@ -113,11 +119,7 @@ def test_the_cli_question_path_imports_no_torch(built_home, corpus_dir):
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
+    done = _python(script)
     assert json.loads(done.stdout)["citations"]
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
 
