@@ -4,6 +4,10 @@ the tutorial pipeline as the reference row. Appends a section to docs/benchmarks
 
     python benchmarks/bench_scale.py            # all sizes (the 100k build takes a while)
     python benchmarks/bench_scale.py --sizes corpus 10k
+    python benchmarks/bench_scale.py --sizes 100k   # the issue-16 rows: ask p50 and RSS
+
+The first 100k build takes most of an hour on two cores; later runs reuse its index
+(benchmarks/.cache/home-100k) and take minutes.
 
 Synthetic corpora come from roleguide.evaluation.synthetic. The 10k corpus has only
 fresh sentences (it measures throughput); the 100k corpus draws each role's sentences
@@ -24,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from docs_section import ROOT, write_section
+from docs_section import ROOT, record_targets, write_section
 
 CACHE = ROOT / "benchmarks" / ".cache"
 CHART = ROOT / "docs" / "ask-latency.png"
@@ -134,19 +138,26 @@ def measure(size: str, http: bool) -> dict:
         "questions": len(questions),
     }
     if http:
+        import httpx
         from gradio_client import Client
 
         from roleguide.ui import serve
 
         app, url = serve(guide, "127.0.0.1", _free_port(), block=False)
         client = Client(url, verbose=False)
-        trips = []
+        trips, api = [], []
         for q in questions[:50]:
             t = time.perf_counter()
             client.predict(q + " (http)", [], api_name="/ask")
             trips.append((time.perf_counter() - t) * 1000)
+        with httpx.Client(base_url=url.rstrip("/"), timeout=60) as http:
+            for q in questions[:50]:
+                t = time.perf_counter()
+                http.post("/api/ask", json={"question": q + " (api)"}).raise_for_status()
+                api.append((time.perf_counter() - t) * 1000)
         app.close()
         out.update(http_p50=statistics.median(trips), http_p95=percentile(trips, 0.95))
+        out.update(api_p50=statistics.median(api), api_p95=percentile(api, 0.95))
     out["rss_mib"] = _rss_mib()
     return out
 
@@ -222,9 +233,10 @@ def main() -> None:
         SECTION,
         "",
         "| corpus | chunks | first ingest | re-ingest, unchanged | `RoleGuide()` ready | "
-        "`ask` p50 / p95 (in-process, 200 q) | over HTTP `/ask` p50 / p95 | RSS after asking "
+        "`ask` p50 / p95 (in-process, 200 q) | `POST /api/ask` p50 / p95 | Gradio `/ask` "
+        "(gradio_client) p50 / p95 | RSS after asking "
         "| tutorial pipeline p50 / p95 (retrieval only) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for size, built, m, ref in rows:
         first = (
@@ -236,13 +248,19 @@ def main() -> None:
             else "built by an earlier run"
         )
         http = f"{m['http_p50']:.0f} / {m['http_p95']:.0f} ms" if "http_p50" in m else "—"
+        api = f"{m['api_p50']:.1f} / {m['api_p95']:.1f} ms" if "api_p50" in m else "—"
         tut = f"{ref['p50']:.1f} / {ref['p95']:.1f} ms" if ref else "—"
         rows_text = (
             f"| {size} | {built['chunks']:,} | {first} | {built['reingest_s']:.2f} s | "
-            f"{m['open_s']:.1f} s | {m['p50']:.1f} / {m['p95']:.1f} ms | {http} | "
+            f"{m['open_s']:.1f} s | {m['p50']:.1f} / {m['p95']:.1f} ms | {api} | {http} | "
             f"{m['rss_mib']:.0f} MiB | {tut} |"
         )
         lines.append(rows_text)
+        if size == "100k":
+            record_targets(
+                {"ask_100k_p50_ms": m["p50"], "rss_100k_mib": m["rss_mib"]},
+                note=f"bench_scale --sizes 100k ({built['chunks']:,} chunks)",
+            )
     chart(rows)
     lines += [
         "",

@@ -140,10 +140,10 @@ class RoleGuide:
                 self.settings.llm, self.settings.llm_base_url or None, self.settings.llm_timeout
             )
         self.llm_answerer = None
-        if embeddings is None:
-            from .embeddings import load_embeddings
+        if embeddings is None:  # questions via ONNX (no torch) once ingest has exported it
+            from .embeddings import BundledModel
 
-            embeddings = load_embeddings(self.settings.embed_precision)
+            embeddings = BundledModel(self.settings.embed_precision, self.settings.home)
         self.index = VectorIndex(
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )

@@ -1,5 +1,9 @@
 """Embeddings through LangChain's interface: the bundled all-MiniLM-L6-v2, offline, normalised.
 
+``BundledModel`` is what a RoleGuide uses: documents through sentence-transformers (at
+ingest), questions through the ONNX export in the roleguide home (``onnx_query``: no torch),
+falling back to sentence-transformers with a one-line notice when there is no usable export.
+
 Batches of documents can be embedded in bfloat16 (``precision``): on CPUs with native
 bfloat16 matrix units (AMX, AVX512-BF16) that is about 1.5x faster, and the vectors agree
 with float32 ones to a cosine of 0.9999 (docs/benchmarks.md). Questions stay in float32:
@@ -11,9 +15,12 @@ one short text gains nothing.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import threading
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -21,12 +28,14 @@ from langchain_core.embeddings import Embeddings
 __all__ = [
     "MODEL_DIMENSION",
     "PRECISIONS",
+    "BundledModel",
     "HashEmbeddings",
     "embedding_model_id",
     "load_embeddings",
     "resolve_precision",
 ]
 
+log = logging.getLogger("roleguide")
 MODEL_NAME = "all-MiniLM-L6-v2"
 MODEL_DIMENSION = 384
 # Texts per forward pass, measured here on sentence-sized texts: float32 is fastest at 32,
@@ -58,13 +67,17 @@ def _native_bfloat16() -> bool:
     return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
-def resolve_precision(precision: str) -> str:
-    """``auto`` becomes ``bfloat16`` on CPUs with native bfloat16, else ``float32``."""
+def _check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
         raise ValueError(
             f"embed_precision (or ROLEGUIDE_EMBED_PRECISION) must be one of "
             f"{', '.join(PRECISIONS)}, got {precision!r}"
         )
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` becomes ``bfloat16`` on CPUs with native bfloat16, else ``float32``."""
+    _check_precision(precision)
     if precision == "auto":
         return "bfloat16" if _native_bfloat16() else "float32"
     return precision
@@ -110,6 +123,89 @@ def _load(precision: str) -> Embeddings:
     )
     object.__setattr__(embeddings, "roleguide_model_id", f"{MODEL_NAME}/{MODEL_DIMENSION}")
     return embeddings
+
+
+class BundledModel(Embeddings):
+    """The bundled model as roleguide uses it: ``embed_documents`` in sentence-transformers
+    (``precision``), ``embed_query`` from the ONNX export in ``home`` when it is usable.
+
+    Nothing heavy loads until it is needed, so asking a question never imports torch.
+    """
+
+    roleguide_model_id = f"{MODEL_NAME}/{MODEL_DIMENSION}"
+
+    def __init__(self, precision: str = "auto", home: str | Path | None = None) -> None:
+        _check_precision(precision)
+        self._precision = precision
+        self.home = Path(home) if home is not None else None
+        self._encoder = None
+        self._fallback = False
+        self._lock = threading.Lock()
+
+    @property
+    def precision(self) -> str:
+        """The resolved arithmetic of document batches (loads torch to probe the CPU)."""
+        return resolve_precision(self._precision)
+
+    @property
+    def documents_model(self) -> Embeddings:
+        return load_embeddings(self._precision)
+
+    @property
+    def query_backend(self) -> str:
+        """``onnxruntime`` or ``sentence-transformers``: what embeds questions."""
+        return "onnxruntime" if self._query_encoder() is not None else "sentence-transformers"
+
+    def _query_encoder(self):
+        if self._encoder is None and not self._fallback:
+            with self._lock:
+                if self._encoder is None and not self._fallback:
+                    self._encoder = self._open_export()
+                    self._fallback = self._encoder is None
+        return self._encoder
+
+    def _open_export(self):
+        from .onnx_query import EXPORT_DIR, ExportUnusable, OnnxQueryEncoder
+
+        if self.home is None:
+            return None
+        try:
+            return OnnxQueryEncoder(self.home / EXPORT_DIR, Path(_bundled_model_dir()))
+        except ExportUnusable as e:
+            log.warning(
+                "roleguide: the fast question model is not usable (%s); questions use "
+                "sentence-transformers (slower start) until `roleguide ingest` remakes it",
+                e,
+            )
+            return None
+
+    def ensure_query_export(self, sentences: list[str]) -> dict | None:
+        """Make (or keep) the ONNX export in ``home``, checked on ``sentences``; its record,
+        or None when it cannot be made (questions then use sentence-transformers)."""
+        if self.home is None:
+            return None
+        from .onnx_export import ensure_export
+        from .onnx_query import ExportUnusable
+
+        try:
+            record = ensure_export(
+                self.home, sentences, Path(_bundled_model_dir()), self.documents_model._client
+            )
+        except (ExportUnusable, ImportError, RuntimeError, OSError) as e:
+            log.warning("roleguide: could not make the fast question model (%s)", e)
+            return None
+        with self._lock:
+            self._encoder, self._fallback = None, False  # reopened (and checked) on next use
+        return record
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.documents_model.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        encoder = self._query_encoder()
+        if encoder is None:  # questions are float32 in every precision's model
+            return self.documents_model.embed_query(text)
+        return encoder.encode([text])[0].tolist()
 
 
 class HashEmbeddings(Embeddings):

@@ -61,6 +61,8 @@ class IngestReport:
     store_seconds: float = 0.0
     swept: int = 0
     """sentence rows left by an interrupted ingest and removed by this one"""
+    query_model_seconds: float = 0.0
+    """checking (or, the first time, making) the ONNX question model; part of ``seconds``"""
     seconds: float = 0.0
     roles: dict[str, list[str]] = field(default_factory=dict)
     """the roles each article covers (front matter, else found in its text)"""
@@ -118,12 +120,19 @@ def _cached_vectors(index: VectorIndex, hashes: set[str]) -> dict[str, list[floa
     return found
 
 
-def _embed_and_write(index: VectorIndex, batch: Sequence[Chunk], report: IngestReport) -> None:
-    """Embed the sentences of ``batch`` not already stored, then write its rows."""
+def _embed(
+    index: VectorIndex,
+    batch: Sequence[Chunk],
+    report: IngestReport,
+    in_flight: dict[str, list[float]],
+) -> tuple[list[tuple], list[tuple]]:
+    """Embed the sentences of ``batch`` not already stored (nor in the batch being written,
+    ``in_flight``); return its sentence and chunk rows."""
     texts = [t for c in batch for t in c.embedding_texts()]
     hashes = [text_hash(t) for t in texts]
     began = time.perf_counter()
-    vectors = _cached_vectors(index, set(hashes))
+    vectors = {h: in_flight[h] for h in hashes if h in in_flight}
+    vectors.update(_cached_vectors(index, set(hashes) - set(vectors)))
     todo = list(dict.fromkeys(h for h in hashes if h not in vectors))
     first_text = dict(zip(hashes, texts, strict=True))
     if todo:
@@ -133,7 +142,6 @@ def _embed_and_write(index: VectorIndex, batch: Sequence[Chunk], report: IngestR
     report.sentences_reused += len(texts) - len(todo)
     report.embed_seconds += time.perf_counter() - began
 
-    began = time.perf_counter()
     sentence_rows, chunk_rows, row = [], [], 0
     for c in batch:
         n = len(c.sentences)
@@ -151,15 +159,42 @@ def _embed_and_write(index: VectorIndex, batch: Sequence[Chunk], report: IngestR
         mean = mine.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
         chunk_rows.append((c.id, mean.tolist(), c.text, chunk_metadata(c)))
+    return sentence_rows, chunk_rows
+
+
+def _write(index: VectorIndex, rows: tuple[list, list], report: IngestReport) -> None:
+    """Store one batch's rows: sentences first, so a chunk row only appears once all of its
+    sentences are stored."""
+    began = time.perf_counter()
     limit = index.client.get_max_batch_size()
-    # Sentences first: a chunk row only appears once all of its sentences are stored.
-    for collection, rows in ((index.sentences, sentence_rows), (index.chunks, chunk_rows)):
-        for part in _batches(rows, limit):
+    for collection, part_rows in zip((index.sentences, index.chunks), rows, strict=True):
+        for part in _batches(part_rows, limit):
             ids, embs, docs, metas = zip(*part, strict=True)
             collection.upsert(
                 ids=list(ids), embeddings=list(embs), documents=list(docs), metadatas=list(metas)
             )
     report.store_seconds += time.perf_counter() - began
+
+
+def _embed_and_write_all(
+    index: VectorIndex, new: Sequence[Chunk], report: IngestReport, progress: Progress | None
+) -> None:
+    """Embed batch n+1 while batch n is written to Chroma (one writer thread): the model
+    and the store overlap instead of taking turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roleguide-write") as writer:
+        pending, in_flight = None, {}
+        for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
+            rows = _embed(index, batch, report, in_flight)
+            if pending is not None:
+                pending.result()  # re-raises a failed write here
+            in_flight = {meta["text_hash"]: vector for _, vector, _, meta in rows[0]}
+            pending = writer.submit(_write, index, rows, report)
+            if progress:
+                progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
+        if pending is not None:
+            pending.result()
 
 
 def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
@@ -170,6 +205,29 @@ def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
     sentence_ids = [f"{cid}:{i}" for cid, n in gone.items() for i in range(n)]
     for batch in _batches(sentence_ids, limit):
         index.sentences.delete(ids=list(batch))
+
+
+QUERY_CHECK_SENTENCES = 1000  # corpus sentences the ONNX question model is checked on
+
+
+def _ensure_query_model(index: VectorIndex) -> float:
+    """Make (or keep) the embedder's fast question model, checked on the corpus sentences,
+    and record it in the manifest; returns the seconds it took. A no-op for embedders
+    without one."""
+    began = time.perf_counter()
+    ensure = getattr(index.embeddings, "ensure_query_export", None)
+    manifest = index.manifest()
+    if ensure is None or manifest is None:
+        return 0.0
+    got = index.sentences.get(include=["documents"], limit=QUERY_CHECK_SENTENCES)
+    record = ensure(list(got["documents"] or []))
+    summary = None
+    if record is not None:
+        summary = {k: record[k] for k in ("model_sha256", "tokenizer_sha256", "source", "config")}
+        summary["checked"] = record.get("checked")
+    if manifest.get("query_model") != summary:
+        index.write_manifest({**manifest, "query_model": summary})
+    return time.perf_counter() - began
 
 
 def ingest(
@@ -210,7 +268,10 @@ def ingest(
         elif manifest is not None:
             index.check_compatible(manifest)  # never mix two models in one index silently
             if manifest.get("signature") == signature and index.is_complete():
-                return _unchanged(manifest, began)
+                checked = _ensure_query_model(index)
+                report = _unchanged(manifest, began)
+                report.query_model_seconds = checked
+                return report
         writer = _writer(index, manifest, fresh=rebuild or outdated)
         report = _update(writer, corpus_dir, files, outside, manifest, signature, progress)
         if outdated:
@@ -304,10 +365,7 @@ def _update(
         cid: len(json.loads(meta["sentences"])) for cid, meta in have.items() if cid not in wanted
     }
     moved = [c for cid, c in wanted.items() if cid in have and have[cid] != chunk_metadata(c)]
-    for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
-        _embed_and_write(index, batch, report)
-        if progress:
-            progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
+    _embed_and_write_all(index, new, report, progress)
     for batch in _batches(moved, index.client.get_max_batch_size()):
         index.chunks.update(ids=[c.id for c in batch], metadatas=[chunk_metadata(c) for c in batch])
     if gone:
@@ -351,6 +409,7 @@ def _update(
         }
     )
     index.prune_lexical(built)  # earlier ingests' BM25 folders, now unreferenced
+    report.query_model_seconds = _ensure_query_model(index)
     index.mark_pending(False)
     index.forget_cached()
     return report

@@ -241,7 +241,7 @@ def serve(
         server_name=host,
         server_port=port,
         share=share,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,  # the HTTP API is added before serving blocks
         show_error=False,
         quiet=not block,
         css=APP_CSS,
@@ -250,4 +250,9 @@ def serve(
         footer_links=["api"],
         max_file_size="1mb",
     )
+    from .http_api import mount
+
+    mount(app.app, guide, concurrency=CONCURRENCY, queue=QUEUE_SIZE)  # /api/*, /v1/* routes
+    if block:
+        app.block_thread()
     return app, url

