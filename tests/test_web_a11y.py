@@ -105,5 +105,11 @@ def test_axe_finds_no_serious_violation(web, size, width, height, scheme):
         page.wait_for_timeout(500)
         result = audit(page, f"answer-{size}-{scheme}")
         found["answer"], counts["answer"] = blocking(result), summary(result)
+        page.locator("#rg-chat a[href='#rg-0-1']").first.click()  # a card, or a sheet on a phone
+        opened = "#rg-sheet .rg-article" if size == "phone" else "#rg-0-1[open] .rg-article"
+        page.locator(opened).wait_for()
+        page.wait_for_timeout(800)
+        result = audit(page, f"citation-{size}-{scheme}")
+        found["citation"], counts["citation"] = blocking(result), summary(result)
     (ARTIFACTS / f"axe-summary-{size}-{scheme}.json").write_text(json.dumps(counts, indent=1))
     assert not any(found.values()), json.dumps(found, indent=1)

@@ -173,6 +173,9 @@ def test_phone_tap_opens_a_sheet_with_a_way_back(web):
         assert page.locator("#rg-0-1 .rg-title").inner_text() in sheet.inner_text()
         assert sheet.locator(".rg-article mark").is_visible()
         page.screenshot(path=str(ARTIFACTS / "sheet-phone.png"))
+        for _ in range(3):  # the focus stays in the sheet
+            page.keyboard.press("Tab")
+            assert page.evaluate("!!document.activeElement.closest('#rg-sheet')")
         page.get_by_role("button", name="Back to the answer").click()
         assert page.locator("#rg-sheet").count() == 0
         assert page.evaluate("window.scrollY") == before  # back where the reader was

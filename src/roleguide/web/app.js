@@ -110,6 +110,13 @@
   }
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape') { hidePreview(); closeSheet(); }
+    if (e.key === 'Tab' && sheet) {  // a modal sheet keeps the focus inside it
+      const stops = [...sheet.querySelectorAll('button, [tabindex="0"]')];
+      const at = stops.indexOf(document.activeElement);
+      const next = (at + (e.shiftKey ? -1 : 1) + stops.length) % stops.length;
+      e.preventDefault();
+      stops[next].focus();
+    }
   });
 
   // -- click on [n]: open the card where it is readable ------------------------------------
@@ -135,7 +142,7 @@
     event.preventDefault();
     event.stopPropagation();
     hidePreview();
-    if (PHONE.matches && link.closest('#rg-chat')) {
+    if (PHONE.matches) {  // chat, compare table or profile: the card over the page
       openSheet(link, card);
       return;
     }
