@@ -231,14 +231,24 @@ def answer_plaintext(answer: Answer, corpus_dir: Path) -> str:
     return "\n\n".join(parts)
 
 
+_PIECES_PER_WORD = 1.3  # typical English; the text's own ratio takes over as it grows
+_PRIOR_WORDS = 20
+
+
+def _word_limit(tokens: int, words: int, max_tokens: int) -> int:
+    """How many words of this kind of text fit in ``max_tokens`` word pieces."""
+    ratio = (tokens + _PIECES_PER_WORD * _PRIOR_WORDS) / (words + _PRIOR_WORDS)
+    return int(max_tokens / max(1.0, ratio))
+
+
 def length_problem(text: str, max_chars: int, max_tokens: int) -> str | None:
     """Why ``text`` is too long to ask, in words people count in (None when it fits)."""
     from .chunks import count_tokens
 
     if len(text) > 50 * max_chars:
         return f"Too long to search: {len(text):,} characters. Ask in a sentence or two."
-    tokens, words = count_tokens(text), max(1, len(text.split()))
-    limit = int(max_tokens / max(1.0, tokens / words))
+    tokens, words = count_tokens(text), len(text.split())
+    limit = _word_limit(tokens, words, max_tokens)
     if tokens > max_tokens:
         return (
             f"Too long to search: about {max(1, words - limit):,} words over the limit of "
@@ -255,12 +265,12 @@ def counter_html(text: str, max_chars: int, max_tokens: int) -> str:
 
     text = text or ""
     if not text.strip():
-        return f"<span>Up to about {max_tokens * 4 // 5:,} words.</span>"
+        return f"<span>Up to about {_word_limit(0, 0, max_tokens):,} words.</span>"
     problem = length_problem(text, max_chars, max_tokens)
     if problem:
         return f"<span class='rg-over'>{html.escape(problem)}</span>"
-    tokens, words = count_tokens(text), max(1, len(text.split()))
-    left = int(max_tokens / max(1.0, tokens / words)) - words
+    tokens, words = count_tokens(text), len(text.split())
+    left = _word_limit(tokens, words, max_tokens) - words
     return f"<span>Room for about {max(0, left):,} more words.</span>"
 
 
