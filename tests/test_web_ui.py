@@ -91,6 +91,8 @@ def test_copy_gives_plain_text_and_a_numbered_source_list(web, size, width, heig
         ).first.click()
         page.wait_for_function("navigator.clipboard.readText().then(t => t.includes('Sources:'))")
         text = page.evaluate("navigator.clipboard.readText()")
+        assert page.locator("#rg-chat button[data-rg-copied='Copied']").count() == 1
+        page.screenshot(path=str(ARTIFACTS / f"copied-{size}.png"))
     assert "\\" not in text and "](#rg-" not in text and "[[" not in text
     answer, sources = text.split("\n\nSources:\n")
     assert answer.startswith("The Logistics Manager") and "[1]" in answer

@@ -126,7 +126,7 @@
       const top = card.getBoundingClientRect().top - panel.getBoundingClientRect().top;
       panel.scrollTo({top: panel.scrollTop + top - 8, behavior: 'smooth'});
       const r = panel.getBoundingClientRect();
-      if (r.top < 0 || r.bottom > innerHeight) panel.scrollIntoView({block: 'nearest'});
+      if (r.top < 0 || r.top > innerHeight / 2) panel.scrollIntoView({block: 'start'});
     } else {
       card.scrollIntoView({behavior: 'smooth', block: 'start'});
     }
@@ -176,9 +176,14 @@
     if (!text) return;
     event.preventDefault();
     event.stopPropagation();
+    const done = (message) => {
+      say(message);
+      button.dataset.rgCopied = message.startsWith('Copied') ? 'Copied' : 'Not copied';
+      setTimeout(() => { delete button.dataset.rgCopied; }, 1600);
+    };
     navigator.clipboard.writeText(text).then(
-      () => say('Copied the answer and its sources as plain text.'),
-      () => say('The browser did not allow copying.'),
+      () => done('Copied the answer and its sources as plain text.'),
+      () => done('The browser did not allow copying.'),
     );
   }, true);
 
