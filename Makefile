@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index run chat test lint format bench bench-scale bench-100k browser audit clean
+.PHONY: install index run chat test lint format bench bench-scale bench-100k browser axe audit clean
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -40,7 +40,18 @@ browser:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-test: lint browser
+# axe-core, the accessibility auditor the browser tests inject (tests/package.json, locked).
+AXE := tests/node_modules/axe-core/axe.min.js
+$(AXE): tests/package.json tests/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
+axe: $(AXE)
+
+test: lint browser axe
 	$(BIN)/python -m pytest
 
 # Each script runs alone too and rewrites its own section of docs/benchmarks.md (and its
@@ -48,6 +59,7 @@ test: lint browser
 bench: install
 	$(BIN)/python benchmarks/bench_core.py
 	$(BIN)/python benchmarks/bench_ui.py
+	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_ingest.py
 
 # 10k and 100k synthetic corpora; the first 100k build takes the better part of an hour.
@@ -64,4 +76,4 @@ audit: install
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
 
 clean:
-	rm -rf .roleguide .pytest_cache .ruff_cache tests/artifacts
+	rm -rf .roleguide .pytest_cache .ruff_cache tests/artifacts tests/node_modules

@@ -125,8 +125,8 @@ def test_no_file_outside_the_app_is_served(web, path):
 
 
 @contextmanager
-def browser_page(width: int = 1280, height: int = 900):
-    """A page in Debian's Chromium at this viewport, closed (with the browser) on exit."""
+def browser_page(width: int = 1280, height: int = 900, color_scheme: str = "light", **options):
+    """A page in Debian's Chromium at this viewport and OS colour scheme, closed on exit."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -134,7 +134,8 @@ def browser_page(width: int = 1280, height: int = 900):
     with sync_playwright() as manager:
         browser = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            viewport = {"width": width, "height": height}
+            yield browser.new_page(viewport=viewport, color_scheme=color_scheme, **options)
         finally:
             browser.close()
 
@@ -163,6 +164,10 @@ def test_browser_chat_shows_cited_answer_and_source(web, name, width, height):
         page.screenshot(path=str(ARTIFACTS / f"chat-{name}.png"), full_page=True)
 
         marker.click()
+        if name == "phone":  # a tapped [n] opens the card in a sheet over the answer
+            page.locator("#rg-sheet .rg-article mark").wait_for()
+            page.get_by_role("button", name="Back to the answer").click()
+            card.locator("summary").click()
         page.wait_for_function("document.querySelector('#rg-0-1').open === true")
         article_mark = card.locator(".rg-article mark")
         assert "customs and import/export laws" in article_mark.inner_text()
@@ -262,7 +267,7 @@ def test_career_tabs_compare_profile_and_match(web):
         page.screenshot(path=str(ARTIFACTS / "compare-desktop.png"))
 
         page.get_by_role("tab", name="Role profile").click()
-        page.locator("#rg-profile h4", has_text="Regulatory Compliance").wait_for(timeout=30_000)
+        page.locator("#rg-profile h3", has_text="Regulatory Compliance").wait_for(timeout=30_000)
 
         page.get_by_role("tab", name="Which role fits me?").click()
         page.locator("#rg-interests textarea").fill("negotiating with suppliers\ncontract law")

@@ -22,18 +22,22 @@ import gradio as gr
 from .api import RoleGuide
 from .errors import RoleGuideError
 from .models import Answer
+from .query import MAX_QUESTION_TOKENS
 from .ui_html import (
     APP_CSS,
     APP_JS,
     answer_markdown,
     comparison_html,
     corpus_table,
+    counter_html,
+    length_problem,
     match_html,
     md_escape,
     profile_html,
     sentences_for_streaming,
     sources_html,
 )
+from .web import FollowupSuggester
 
 __all__ = ["EXAMPLE_QUESTIONS", "build_app", "serve"]
 
@@ -68,13 +72,26 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
     corpus_dir = Path(guide.settings.corpus_dir)
     examples = _answerable_examples(guide)
 
+    suggester = FollowupSuggester(guide)
+
+    def suggestions(questions: list[str]) -> list:
+        padded = [*questions, *[None] * (suggester.limit - len(questions))]
+        return [gr.update(value=q, visible=q is not None) for q in padded]
+
     def respond(message: str, chat: list, history: list, turns: list):
+        hidden = suggestions([])
+        limits = guide.settings.max_question_chars, MAX_QUESTION_TOKENS
         partials = guide.ask_stream(message or "", history)
+        first = None
         try:
-            first = next(partials)
+            problem = length_problem(message or "", *limits)
+            first = next(partials) if problem is None else None
         except RoleGuideError as e:
-            gr.Warning(str(e))
-            yield message, chat, history, turns, gr.skip()
+            problem = str(e)
+        if first is None:
+            problem = str(problem)[:1].upper() + str(problem)[1:]
+            notice = f"<div class='rg-notice' role='alert'>{html.escape(problem)}</div>"
+            yield message, chat, history, turns, gr.skip(), notice, *hidden
             return
         turn = len(turns)
         chat = [*chat, {"role": "user", "content": md_escape(first.question)}, {}]
@@ -88,20 +105,26 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             )
             for prefix in steps:
                 chat[-1] = {"role": "assistant", "content": prefix}
-                yield "", chat, history, shown, panel
+                yield "", chat, history, shown, panel, "", *hidden
         history = [
             *history,
             {"role": "user", "content": answer.question},
             {"role": "assistant", "content": answer.text},
         ]
-        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip()
+        covered = [c.section for _, a in turns for c in a.citations]
+        follow = suggestions(suggester.suggest(answer, covered))
+        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip(), "", *follow
 
     def pick_example(event: gr.SelectData) -> str:
         value = event.value
         return value.get("text", "") if isinstance(value, dict) else str(value)
 
     def clear():
-        return "", [], [], [], sources_html([], corpus_dir)
+        """One conversation state: chat, sources and follow-up memory go together."""
+        return "", [], [], [], sources_html([], corpus_dir), "", *suggestions([])
+
+    def count(text: str) -> str:
+        return counter_html(text, guide.settings.max_question_chars, MAX_QUESTION_TOKENS)
 
     def ask_api(question: str, history: list[dict] | None = None) -> dict:
         """Ask roleguide; returns the answer text, its citations and the abstained flag."""
@@ -133,89 +156,118 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
 
     with gr.Blocks(title="roleguide — operations, logistics & procurement careers") as app:
         gr.Markdown(
-            "## roleguide\n"
+            "# roleguide\n"
             "Questions about careers in **operations, logistics and procurement**, answered "
-            "from the articles in the corpus. Every sentence is a quote; click **[n]** or a "
-            "source card to read it in its article."
+            "from the articles in the corpus. Every sentence is a quote; point at or tap "
+            "**[n]** to read it, or open a source card to see it in its article.",
+            elem_id="rg-intro",
         )
         history = gr.State([])
         turns = gr.State([])
-        with gr.Tab("Chat", elem_id="rg-tab-chat"), gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                chatbot = gr.Chatbot(
-                    label="Conversation",
-                    show_label=False,
-                    height=520,
-                    elem_id="rg-chat",
-                    examples=[{"text": q} for q in examples] or None,
-                    placeholder="Ask about a role — or pick an example.",
-                    buttons=["copy"],
-                    feedback_options=None,
-                    allow_tags=False,
-                    sanitize_html=True,
-                )
-                with gr.Row():
-                    box = gr.Textbox(
-                        placeholder="e.g. Who negotiates contracts with suppliers?",
+        with gr.Tabs(overflow_behavior="wrap", elem_id="rg-tabs"):
+            with gr.Tab("Chat", elem_id="rg-tab-chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=320):
+                    chatbot = gr.Chatbot(
+                        label="Conversation",
                         show_label=False,
-                        max_length=guide.settings.max_question_chars,
-                        scale=5,
-                        elem_id="rg-question",
-                        autofocus=True,
+                        height=520,
+                        elem_id="rg-chat",
+                        examples=[{"text": q} for q in examples] or None,
+                        placeholder="Ask about a role — or pick an example.",
+                        buttons=["copy"],
+                        feedback_options=None,
+                        allow_tags=False,
+                        sanitize_html=True,
                     )
-                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                clear_button = gr.Button("Clear conversation", size="sm", elem_id="rg-clear")
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Sources")
-                panel = gr.HTML(sources_html([], corpus_dir), elem_id="rg-sources", js_on_load=None)
-                with gr.Accordion("Articles in the corpus", open=False, elem_id="rg-corpus"):
-                    gr.HTML(corpus_table(guide.sources()), js_on_load=None)
-        with gr.Tab("Compare roles", elem_id="rg-tab-compare"):
-            with gr.Row():
-                first = gr.Dropdown(
+                    with gr.Row(elem_id="rg-suggest"):
+                        follow_buttons = [
+                            gr.Button(visible=False, size="sm", elem_classes="rg-follow")
+                            for _ in range(suggester.limit)
+                        ]
+                    with gr.Row():
+                        box = gr.Textbox(
+                            placeholder="e.g. Who negotiates contracts with suppliers?",
+                            label="Your question",
+                            show_label=False,
+                            scale=5,
+                            elem_id="rg-question",
+                            autofocus=True,
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    counter = gr.HTML(count(""), elem_id="rg-counter", js_on_load=None)
+                    notice = gr.HTML("", elem_id="rg-notice", js_on_load=None)
+                    clear_button = gr.Button("Clear conversation", size="sm", elem_id="rg-clear")
+                with gr.Column(scale=2, min_width=320, elem_id="rg-sources-col"):
+                    gr.Markdown("## Sources")
+                    panel = gr.HTML(
+                        sources_html([], corpus_dir), elem_id="rg-sources", js_on_load=None
+                    )
+                    with gr.Accordion("Articles in the corpus", open=False, elem_id="rg-corpus"):
+                        gr.HTML(corpus_table(guide.sources()), js_on_load=None)
+            with gr.Tab("Compare roles", elem_id="rg-tab-compare"):
+                with gr.Row():
+                    first = gr.Dropdown(
+                        role_names,
+                        value=role_names[0] if role_names else None,
+                        label="Role",
+                        elem_id="rg-role-a",
+                        min_width=240,
+                    )
+                    second = gr.Dropdown(
+                        role_names,
+                        value=role_names[1] if len(role_names) > 1 else None,
+                        label="Compared with",
+                        elem_id="rg-role-b",
+                        min_width=240,
+                    )
+                compare_button = gr.Button("Compare", variant="primary", elem_id="rg-compare")
+                table = gr.HTML(elem_id="rg-compare-table", js_on_load=None)
+            with gr.Tab("Role profile", elem_id="rg-tab-profile"):
+                chosen = gr.Dropdown(
                     role_names,
                     value=role_names[0] if role_names else None,
                     label="Role",
-                    elem_id="rg-role-a",
+                    elem_id="rg-profile-role",
                 )
-                second = gr.Dropdown(
-                    role_names,
-                    value=role_names[1] if len(role_names) > 1 else None,
-                    label="Compared with",
-                    elem_id="rg-role-b",
+                profile_box = gr.HTML(elem_id="rg-profile", js_on_load=None)
+            with gr.Tab("Which role fits me?", elem_id="rg-tab-match"):
+                gr.Markdown(
+                    "Write the work you like, one task or interest per line. roleguide ranks "
+                    "the roles by how closely the articles' statements about them match — a "
+                    "pointer into the articles, not career advice."
                 )
-            compare_button = gr.Button("Compare", variant="primary", elem_id="rg-compare")
-            table = gr.HTML(elem_id="rg-compare-table", js_on_load=None)
-        with gr.Tab("Role profile", elem_id="rg-tab-profile"):
-            chosen = gr.Dropdown(
-                role_names,
-                value=role_names[0] if role_names else None,
-                label="Role",
-                elem_id="rg-profile-role",
-            )
-            profile_box = gr.HTML(elem_id="rg-profile", js_on_load=None)
-        with gr.Tab("Which role fits me?", elem_id="rg-tab-match"):
-            gr.Markdown(
-                "Write the work you like, one task or interest per line. roleguide ranks the "
-                "roles by how closely the articles' statements about them match — a pointer "
-                "into the articles, not career advice."
-            )
-            interests = gr.Textbox(
-                lines=3,
-                label="Tasks or interests",
-                elem_id="rg-interests",
-                placeholder="negotiating with suppliers\ncontract law",
-            )
-            match_button = gr.Button("Find matching roles", variant="primary", elem_id="rg-match")
-            matches = gr.HTML(elem_id="rg-matches", js_on_load=None)
-        outputs = [box, chatbot, history, turns, panel]
+                interests = gr.Textbox(
+                    lines=3,
+                    label="Tasks or interests",
+                    elem_id="rg-interests",
+                    placeholder="negotiating with suppliers\ncontract law",
+                )
+                match_button = gr.Button(
+                    "Find matching roles", variant="primary", elem_id="rg-match"
+                )
+                matches = gr.HTML(elem_id="rg-matches", js_on_load=None)
+        outputs = [box, chatbot, history, turns, panel, notice, *follow_buttons]
         inputs = [box, chatbot, history, turns]
         for trigger in (box.submit, send.click):
             trigger(respond, inputs, outputs, api_visibility="private", show_progress="minimal")
         chatbot.example_select(pick_example, None, box, api_visibility="private").then(
             respond, inputs, outputs, api_visibility="private"
         )
-        clear_button.click(clear, None, outputs, api_visibility="private")
+        for button in follow_buttons:
+            button.click(lambda q: q, button, box, api_visibility="private", queue=False).then(
+                respond, inputs, outputs, api_visibility="private"
+            )
+        for trigger in (clear_button.click, chatbot.clear):
+            trigger(clear, None, outputs, api_visibility="private", queue=False)
+        box.change(
+            count,
+            box,
+            counter,
+            api_visibility="private",
+            queue=False,
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
         for trigger in (compare_button.click, first.change, second.change):
             trigger(compare_roles, [first, second], table, api_visibility="private")
         chosen.change(show_profile, chosen, profile_box, api_visibility="private")

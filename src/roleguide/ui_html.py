@@ -12,19 +12,25 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from .cleaning import document_blocks
 from .corpus import load_document
 from .models import Answer, Citation, Comparison, MatchResult, RoleProfile
+from .web import APP_CSS, APP_JS
 
 __all__ = [
     "APP_CSS",
     "APP_JS",
     "answer_markdown",
+    "answer_plaintext",
     "comparison_html",
     "comparison_markdown",
     "corpus_table",
+    "counter_html",
+    "length_problem",
     "match_html",
     "md_escape",
     "profile_html",
+    "rewritten",
     "sentences_for_streaming",
     "sources_html",
 ]
@@ -60,10 +66,21 @@ def comparison_markdown(table: Comparison, turn: int) -> str:
     return "\n".join([intro, "", head, "| --- | --- | --- |", *rows])
 
 
+def rewritten(answer: Answer) -> bool:
+    """Whether the search differs from the question in words (a resolved follow-up)."""
+
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"\w+", text.casefold()))
+
+    return words(answer.query) != words(answer.question)
+
+
 def answer_markdown(answer: Answer, turn: int) -> str:
-    """The chat message for an answer: escaped text, clickable ``[n]`` markers, notes."""
+    """The chat message for an answer: escaped text, clickable ``[n]`` markers, notes, and
+    what was searched for when the question was rewritten (so a wrong "they" shows)."""
     notes = "".join(f"\n\n*Note: {md_escape(n)}*" for n in answer.notes)
-    return _answer_body(answer, turn) + notes
+    searched = f"\n\n*Searched for: “{md_escape(answer.query)}”*" if rewritten(answer) else ""
+    return _answer_body(answer, turn) + notes + searched
 
 
 def _answer_body(answer: Answer, turn: int) -> str:
@@ -75,7 +92,9 @@ def _answer_body(answer: Answer, turn: int) -> str:
         if rest:
             body += " " + md_escape(rest)
         if answer.related:
-            body += "\n\n*See “related reading” beside the chat: closest passages, not an answer.*"
+            body += (
+                "\n\n*See “Related reading” under Sources: the closest passages, not an answer.*"
+            )
         return body
     if not answer.markers:
         return _marker_links(md_escape(answer.text), turn)
@@ -100,9 +119,11 @@ def sentences_for_streaming(markdown: str) -> list[str]:
 
 
 @lru_cache(maxsize=64)
-def _article(corpus_dir: str, source: str, digest_hint: float) -> tuple[str, int]:
+def _article(corpus_dir: str, source: str, digest_hint: float) -> tuple[str, int, tuple]:
+    """The article's text, where its body starts, and the blocks the index left out."""
     doc = load_document(Path(corpus_dir) / source, source)
-    return doc.text, doc.body_start
+    dropped = tuple((b.start, b.end, b.reason) for b in document_blocks(doc) if b.kind == "dropped")
+    return doc.text, doc.body_start, dropped
 
 
 def _highlight(text: str, start: int, end: int, a: int, b: int) -> str:
@@ -115,22 +136,44 @@ def _highlight(text: str, start: int, end: int, a: int, b: int) -> str:
     )
 
 
+_NOT_ARTICLE = ("teaser", "title of a teaser", "form")
+
+
+def _with_dropped(text: str, start: int, end: int, dropped: tuple) -> str:
+    """``text[start:end]`` escaped; blocks the index dropped are labelled as such."""
+    out, pos = [], start
+    for a, b, reason in dropped:
+        a, b = max(a, pos), min(b, end)
+        if a >= b:
+            continue
+        what = "not part of the article" if reason.startswith(_NOT_ARTICLE) else "not indexed"
+        out.append(html.escape(text[pos:a]))
+        out.append(
+            f"<span class='rg-dropped'><span class='rg-dropped-label'>{what}: "
+            f"{html.escape(reason)}</span>{html.escape(text[a:b])}</span>"
+        )
+        pos = b
+    out.append(html.escape(text[pos:end]))
+    return "".join(out)
+
+
 def _article_view(c: Citation, corpus_dir: Path) -> str:
     path = corpus_dir / c.source
     try:
-        text, body = _article(str(corpus_dir), c.source, path.stat().st_mtime)
+        text, body, dropped = _article(str(corpus_dir), c.source, path.stat().st_mtime)
     except (OSError, ValueError):
         return "<p class='rg-missing'>The article file is no longer in the corpus folder.</p>"
     p_start, p_end = c.passage_start, c.passage_start + len(c.passage)
     if text[p_start:p_end] != c.passage:
         return "<p class='rg-missing'>The article changed since it was indexed: re-ingest.</p>"
     return (
-        "<div class='rg-article'>"
-        + html.escape(text[body:p_start])
+        "<div class='rg-article' tabindex='0' role='region' "
+        f"aria-label='{html.escape(c.title, quote=True)}, the whole article'>"
+        + _with_dropped(text, body, p_start, dropped)
         + "<span class='rg-passage'>"
         + _highlight(text, p_start, p_end, c.start, c.end)
         + "</span>"
-        + html.escape(text[p_end:])
+        + _with_dropped(text, p_end, len(text), dropped)
         + "</div>"
     )
 
@@ -172,8 +215,73 @@ def sources_html(turns: list[tuple[str, Answer]], corpus_dir: Path) -> str:
             )
         else:
             body = "".join(_card(c, turn, corpus_dir, False) for c in answer.citations)
-        groups.append(f"<section class='rg-group'>{head}{body}</section>")
+        copy = html.escape(answer_plaintext(answer, corpus_dir), quote=True)
+        groups.append(
+            f"<section class='rg-group' data-turn='{turn}' data-copy=\"{copy}\">{head}{body}"
+            "</section>"
+        )
     return "<div class='rg-sources'>" + "".join(groups) + "</div>"
+
+
+def answer_plaintext(answer: Answer, corpus_dir: Path) -> str:
+    """What the copy button copies: the answer as plain text and a numbered source list."""
+    head = [answer.text.strip(), *(f"Note: {n}" for n in answer.notes)]
+    if rewritten(answer):
+        head.append(f"Searched for: {answer.query}")
+    parts = ["\n".join(head)]
+    cited = answer.related if answer.abstained else answer.citations
+    if cited:
+        entries = [
+            f"[{c.number}] {c.title} — {c.section}\n    “{c.quote}”\n"
+            f"    {corpus_dir.name}/{c.source}, characters {c.start}–{c.end}"
+            for c in cited
+        ]
+        label = "Related reading (not an answer):" if answer.abstained else "Sources:"
+        parts.append("\n".join([label, *entries]))
+    return "\n\n".join(parts)
+
+
+_PIECES_PER_WORD = 1.3  # typical English; the text's own ratio takes over as it grows
+_PRIOR_WORDS = 20
+
+
+def _word_limit(tokens: int, words: int, max_tokens: int) -> int:
+    """How many words of this kind of text fit in ``max_tokens`` word pieces."""
+    ratio = (tokens + _PIECES_PER_WORD * _PRIOR_WORDS) / (words + _PRIOR_WORDS)
+    return int(max_tokens / max(1.0, ratio))
+
+
+def length_problem(text: str, max_chars: int, max_tokens: int) -> str | None:
+    """Why ``text`` is too long to ask, in words people count in (None when it fits)."""
+    from .chunks import count_tokens
+
+    if len(text) > 50 * max_chars:
+        return f"Too long to search: {len(text):,} characters. Ask in a sentence or two."
+    tokens, words = count_tokens(text), len(text.split())
+    limit = _word_limit(tokens, words, max_tokens)
+    if tokens > max_tokens:
+        return (
+            f"Too long to search: about {max(1, words - limit):,} words over the limit of "
+            f"about {limit:,} words. Shorten it, or ask about one thing at a time."
+        )
+    if len(text) > max_chars:
+        return f"Too long: {len(text):,} characters; the limit is {max_chars:,}."
+    return None
+
+
+def counter_html(text: str, max_chars: int, max_tokens: int) -> str:
+    """The input's counter, in plain words: room left, or by how much it is too long."""
+    from .chunks import count_tokens
+
+    text = text or ""
+    if not text.strip():
+        return f"<span>Up to about {_word_limit(0, 0, max_tokens):,} words.</span>"
+    problem = length_problem(text, max_chars, max_tokens)
+    if problem:
+        return f"<span class='rg-over'>{html.escape(problem)}</span>"
+    tokens, words = count_tokens(text), len(text.split())
+    left = _word_limit(tokens, words, max_tokens) - words
+    return f"<span>Room for about {max(0, left):,} more words.</span>"
 
 
 def _link(c: Citation, prefix: str) -> str:
@@ -196,16 +304,16 @@ def comparison_html(table: Comparison, corpus_dir: Path) -> str:
     return (
         "<div class='rg-compare'><table class='rg-table'><thead><tr><th>Facet</th>"
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<h4>Sources</h4><div class='rg-sources'>{cards}</div></div>"
+        f"<h2>Sources</h2><div class='rg-sources'>{cards}</div></div>"
     )
 
 
 def profile_html(found: RoleProfile, corpus_dir: Path) -> str:
     """The profile tab: every statement about the role, grouped by facet, as cards."""
-    parts = [f"<div class='rg-profile'><h3>{html.escape(found.role)}</h3>"]
+    parts = [f"<div class='rg-profile'><h2>{html.escape(found.role)}</h2>"]
     for section in found.sections:
         cards = "".join(_card(c, "p", corpus_dir) for c in section.citations)
-        parts.append(f"<h4>{html.escape(section.facet)}</h4>{cards}")
+        parts.append(f"<h3>{html.escape(section.facet)}</h3>{cards}")
     return "".join(parts) + "</div>"
 
 
@@ -236,71 +344,3 @@ def corpus_table(sources: list[dict]) -> str:
         "<table class='rg-corpus'><thead><tr><th>Article</th><th>Roles</th><th>Chunks</th>"
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
-
-
-APP_CSS = """
-.rg-sources { font-size: 0.95rem; }
-.rg-empty { color: var(--body-text-color-subdued); padding: 0.5rem; }
-.rg-group { margin-bottom: 1rem; }
-.rg-q { font-weight: 600; margin: 0.25rem 0 0.4rem; }
-.rg-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
-  padding: 0.5rem 0.7rem; margin-bottom: 0.5rem; background: var(--background-fill-secondary); }
-.rg-card summary { cursor: pointer; list-style: none; }
-.rg-card summary::-webkit-details-marker { display: none; }
-.rg-num { font-weight: 700; color: var(--color-accent); }
-.rg-title { font-weight: 600; }
-.rg-section { display: block; font-size: 0.85em; color: var(--body-text-color-subdued); }
-.rg-quote { display: block; margin-top: 0.3rem; line-height: 1.45; }
-.rg-quote mark, .rg-article mark { background: #fde68a; color: #1f2937; padding: 0 2px; }
-.rg-open { display: block; font-size: 0.8em; color: var(--color-accent); margin-top: 0.2rem; }
-.rg-card[open] .rg-open { display: none; }
-.rg-related { opacity: 0.85; border-style: dashed; }
-.rg-abstain { color: #92400e; margin-bottom: 0.4rem; }
-.rg-source { font-size: 0.8em; color: var(--body-text-color-subdued); margin: 0.4rem 0; }
-.rg-article { white-space: pre-wrap; max-height: 50vh; overflow-y: auto; font-size: 0.9em;
-  border-top: 1px solid var(--border-color-primary); padding-top: 0.4rem; }
-.rg-passage { background: #fef3c7; }
-.rg-corpus { width: 100%; font-size: 0.9em; }
-.rg-table { width: 100%; border-collapse: collapse; font-size: 0.92em; }
-.rg-table th, .rg-table td { border: 1px solid var(--border-color-primary); padding: 0.4rem;
-  vertical-align: top; text-align: left; }
-.rg-table tbody th { width: 18%; }
-.rg-none { color: var(--body-text-color-subdued); font-style: italic; }
-.rg-marker { color: var(--color-accent); font-weight: 700; text-decoration: none; }
-.rg-bar { height: 6px; background: var(--color-accent); border-radius: 3px;
-  margin: 0.2rem 0 0.5rem; }
-.rg-note { color: var(--body-text-color-subdued); font-size: 0.9em; }
-@media (max-width: 700px) { .rg-table { font-size: 0.8em; } .rg-table tbody th { width: auto; } }
-.rg-file { font-size: 0.8em; color: var(--body-text-color-subdued); }
-.rg-flash { outline: 3px solid var(--color-accent); }
-#rg-chat table td, #rg-chat table th { word-break: normal; overflow-wrap: normal; hyphens: auto; }
-#rg-chat table td:first-child { min-width: 7em; }
-#rg-chat a[href^="#rg-"] { color: var(--color-accent); font-weight: 700; text-decoration: none; }
-@media (max-width: 700px) { .rg-article { max-height: 40vh; } }
-"""
-
-# Clicking an [n] marker in the chat opens its card and scrolls the article to the quote.
-APP_JS = """
-() => {
-  document.addEventListener('click', (event) => {
-    const link = event.target.closest('a[href^="#rg-"]');
-    if (!link) return;
-    const card = document.getElementById(link.getAttribute('href').slice(1));
-    if (!card) return;
-    event.preventDefault();
-    event.stopPropagation();
-    card.open = true;
-    card.scrollIntoView({behavior: 'smooth', block: 'start'});
-    const mark = card.querySelector('.rg-article mark');
-    if (mark) mark.scrollIntoView({behavior: 'smooth', block: 'center'});
-    card.classList.add('rg-flash');
-    setTimeout(() => card.classList.remove('rg-flash'), 1500);
-  }, true);
-  document.addEventListener('toggle', (event) => {
-    const card = event.target;
-    if (!card.classList || !card.classList.contains('rg-card') || !card.open) return;
-    const mark = card.querySelector('.rg-article mark');
-    if (mark) mark.scrollIntoView({behavior: 'smooth', block: 'center'});
-  }, true);
-}
-"""

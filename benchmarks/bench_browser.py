@@ -1,0 +1,125 @@
+"""Web app in a real browser (Debian's Chromium via Playwright) on the bundled corpus:
+page ready (examples visible) after load, and first visible answer text after submit.
+Writes the "## Browser" section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from docs_section import ROOT, write_section
+
+SECTION = "## Browser (Chromium)"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+LOADS = 10
+QUESTIONS = [
+    "Who handles customs compliance?",
+    "Who negotiates contracts with suppliers?",
+    "What degree do logistics managers usually have?",
+    "Who manages a larger budget?",
+    "Does a logistics manager report to the operations manager?",
+    "What does a procurement manager do?",
+    "Who deals with transportation delays?",
+    "How do I bake sourdough bread?",
+]
+# Stamps the Enter keydown (before Gradio sees it) and the first frame painted after the
+# answer bubble first holds text.
+PROBE = """() => {
+  window.__rg = {t0: null, first: null};
+  const box = document.querySelector('#rg-question textarea');
+  box.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { window.__rg = {t0: performance.now(), first: null}; }
+  }, true);
+  const chat = document.querySelector('#rg-chat');
+  new MutationObserver(() => {
+    const r = window.__rg;
+    if (r.t0 === null || r.first !== null) return;
+    const bots = chat.querySelectorAll('.bot-row');
+    const last = bots[bots.length - 1];
+    if (last && last.innerText.trim()) {
+      r.first = -1;
+      requestAnimationFrame(() => { r.first = performance.now(); });
+    }
+  }).observe(chat, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    from roleguide import RoleGuide
+    from roleguide.ui import serve
+
+    with tempfile.TemporaryDirectory() as home:
+        guide = RoleGuide(corpus_dir=ROOT / "corpus", home=Path(home))
+        app, url = serve(guide, "127.0.0.1", free_port(), block=False)
+        try:
+            with sync_playwright() as manager:
+                browser = manager.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                loads = []
+                for _ in range(LOADS):  # a fresh context each time: nothing cached
+                    context = browser.new_context(viewport={"width": 1280, "height": 900})
+                    page = context.new_page()
+                    began = time.perf_counter()
+                    page.goto(url)
+                    page.locator("#rg-chat .examples button").first.wait_for(state="visible")
+                    loads.append((time.perf_counter() - began) * 1000)
+                    context.close()
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(url)
+                page.locator("#rg-question textarea").wait_for()
+                page.evaluate(PROBE)
+                firsts = []
+                for question in QUESTIONS * 2:
+                    page.locator("#rg-clear").click()
+                    page.wait_for_function("!document.querySelector('#rg-chat .bot-row')")
+                    box = page.locator("#rg-question textarea")
+                    box.fill(question)
+                    box.press("Enter")
+                    page.wait_for_function("window.__rg.first > 0", timeout=30_000)
+                    firsts.append(page.evaluate("window.__rg.first - window.__rg.t0"))
+                    page.locator("#rg-question textarea:not([disabled])").wait_for()
+                    page.wait_for_timeout(300)  # let the follow-up suggestions land
+                browser.close()
+        finally:
+            app.close()
+    cold, warm = firsts[: len(QUESTIONS)], firsts[len(QUESTIONS) :]
+    lines = [
+        SECTION,
+        "",
+        "Chromium (Debian) through Playwright at 1280×900, the app in the benchmark's own "
+        "process on the bundled corpus. The machine was shared with other jobs (2 cores), "
+        "so these are upper bounds. `python benchmarks/bench_browser.py`.",
+        "",
+        "| what | median | worst | target |",
+        "| --- | --- | --- | --- |",
+        f"| page ready: load → example questions visible (fresh context, {LOADS} loads) "
+        f"| {statistics.median(loads):.0f} ms | {max(loads):.0f} ms | ≤ 1,500 ms |",
+        f"| first visible answer text after Enter, {len(cold)} new questions "
+        f"| {statistics.median(cold):.0f} ms | {max(cold):.0f} ms | ≤ 150 ms |",
+        f"| the same questions again (query vectors cached) "
+        f"| {statistics.median(warm):.0f} ms | {max(warm):.0f} ms | ≤ 150 ms |",
+        "",
+    ]
+    write_section(SECTION, lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
