@@ -27,10 +27,21 @@ from .config import Settings, resolve_settings
 from .conversation import Message, resolve_followup
 from .corpus import corpus_files
 from .errors import IndexLockedError, IndexMismatchError, InvalidQuestionError
+from .feedback import QuestionLog, new_answer_id
 from .index import VectorIndex
 from .ingest import IngestReport, Progress, corpus_signature, ingest
 from .lexical import tokenize
-from .models import Answer, Comparison, MatchResult, RoleInfo, RoleProfile
+from .models import (
+    AddResult,
+    Answer,
+    ArticleInfo,
+    Comparison,
+    GapReport,
+    MatchResult,
+    RemoveResult,
+    RoleInfo,
+    RoleProfile,
+)
 from .query import clean_question, expand_intent, is_comparison
 from .retrieval import HybridRetriever, RetrieverMode
 from .roles import RoleCatalog, load_aliases
@@ -132,6 +143,7 @@ class RoleGuide:
         self._checked = time.monotonic()
         self.manifest: dict = {}
         self.last_ingest: IngestReport | None = None
+        self.log = QuestionLog(self.settings.home, enabled=self.settings.log)
         if auto_ingest:
             self.refresh()
 
@@ -257,6 +269,7 @@ class RoleGuide:
         """Like ``ask``, yielding the answer as it grows (verified sentence by sentence
         with an LLM; at once with the extractive answerer). The last item is final."""
         began = time.perf_counter()
+        answer_id = new_answer_id()
         self._follow_ingests()
         question = clean_question(question, self.settings.max_question_chars)
         query = self._resolve(question, history)
@@ -271,7 +284,10 @@ class RoleGuide:
             else:
                 answers = iter([self.answerer.compose(question, query, vector, hits)])
         for answer in answers:
-            yield answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+            seconds = round(time.perf_counter() - began, 4)
+            answer = answer.model_copy(update={"seconds": seconds, "answer_id": answer_id})
+            yield answer
+        self.log.record(answer)  # the final answer, once the consumer has read it all
 
     def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
         """Answer ``question``; ``history`` is the conversation so far, for follow-ups.
@@ -333,13 +349,38 @@ class RoleGuide:
         return self.careers.match(interests)
 
     # -- about the corpus --------------------------------------------------------------
-    def sources(self) -> list[dict]:
-        """The articles in the index: file, title, roles and chunk count."""
-        self._ready()
-        counts = self.index.source_stats()
-        titles = self.manifest.get("titles", {})
-        roles = self.manifest.get("roles", {})
-        return [
-            {"source": s, "title": titles.get(s, s), "roles": roles.get(s, []), "chunks": n}
-            for s, n in counts.items()
-        ]
+    def sources(self) -> list[ArticleInfo]:
+        """The articles in the index: file, title, origin, date added, roles, chunk count."""
+        from .library import list_articles
+
+        return list_articles(self)
+
+    # -- keeping the corpus current --------------------------------------------------------
+    def add(self, *items: str | Path, name: str | None = None) -> AddResult:
+        """Add articles (files: .md .txt .html .pdf, or http(s) URLs) and ingest them.
+
+        Raises ``ArticleError`` (one line per refused item) and changes nothing when any
+        item cannot be added: a name or text already in the corpus, an empty extraction, an
+        unsupported type, a file or download over the size cap.
+        """
+        from .library import add_articles
+
+        return add_articles(self, items, name=name)
+
+    def remove(self, name: str) -> RemoveResult:
+        """Remove one article (file name, stem or title) and its chunks from the index."""
+        from .library import remove_article
+
+        return remove_article(self, name)
+
+    def feedback(self, answer: Answer | str, helpful: bool, comment: str = "") -> int:
+        """Record 👍 (``helpful=True``) or 👎 for an answer (or its ``answer_id``)."""
+        answer_id = answer.answer_id if isinstance(answer, Answer) else answer
+        question = answer.question if isinstance(answer, Answer) else ""
+        return self.log.feedback(answer_id, helpful, comment, question)
+
+    def gaps(self, since: str | None = None) -> GapReport:
+        """Abstained or thumbed-down questions, grouped by meaning, most frequent first."""
+        from .gaps import gap_report
+
+        return gap_report(self.log, self.index.embeddings, since=since)

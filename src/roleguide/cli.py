@@ -385,6 +385,11 @@ def serve(
         raise _fail(f"cannot start the web app on {host}:{port} ({e}); try --port") from None
 
 
+from .cli_corpus import register  # noqa: E402  (add, remove, sources, gaps)
+
+register(sys.modules[__name__])
+
+
 def main() -> None:
     """Entry point of the ``roleguide`` script."""
     app()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ArticleError",
     "CorpusError",
     "IndexLockedError",
     "IndexMismatchError",
@@ -29,3 +30,7 @@ class IndexMismatchError(RoleGuideError):
 
 class IndexLockedError(RoleGuideError):
     """Another process is writing the same embedded index."""
+
+
+class ArticleError(RoleGuideError, ValueError):
+    """An article cannot be added or removed (bad URL, unsupported type, duplicate, …)."""

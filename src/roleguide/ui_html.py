@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .corpus import load_document
-from .models import Answer, Citation, Comparison, MatchResult, RoleProfile
+from .models import Answer, ArticleInfo, Citation, Comparison, MatchResult, RoleProfile
 
 __all__ = [
     "APP_CSS",
@@ -215,11 +215,11 @@ def match_html(result: MatchResult, corpus_dir: Path) -> str:
     return "".join(parts)
 
 
-def corpus_table(sources: list[dict]) -> str:
+def corpus_table(sources: list[ArticleInfo]) -> str:
     """The articles in the index with their roles and chunk counts."""
     rows = "".join(
-        f"<tr><td>{html.escape(s['title'])}<div class='rg-file'>{html.escape(s['source'])}</div>"
-        f"</td><td>{html.escape(', '.join(s['roles']) or '—')}</td><td>{s['chunks']}</td></tr>"
+        f"<tr><td>{html.escape(s.title)}<div class='rg-file'>{html.escape(s.source)}</div>"
+        f"</td><td>{html.escape(', '.join(s.roles) or '—')}</td><td>{s.chunks}</td></tr>"
         for s in sources
     )
     return (
