@@ -381,6 +381,8 @@ class RoleGuide:
 
     def gaps(self, since: str | None = None) -> GapReport:
         """Abstained or thumbed-down questions, grouped by meaning, most frequent first."""
-        from .gaps import gap_report
+        from .gaps import domain_vector, gap_report
 
-        return gap_report(self.log, self.index.embeddings, since=since)
+        self._ready()
+        domain = domain_vector(self.index)
+        return gap_report(self.log, self.index.embeddings, domain=domain, since=since)
