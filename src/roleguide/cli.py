@@ -362,6 +362,13 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="Port of the web app.")] = 7860,
     share: Annotated[bool, typer.Option(help="Also make a public gradio.live link.")] = False,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Lets the Articles tab change the corpus beyond 127.0.0.1 "
+            "[env: ROLEGUIDE_ADMIN_TOKEN]"
+        ),
+    ] = None,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
     chroma_url: ChromaOpt = None,
@@ -378,7 +385,7 @@ def serve(
         with err.status("Warming up…"):
             guide.ask("Who handles customs compliance?")
         err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
-        serve_app(guide, host, port, share=share)
+        serve_app(guide, host, port, share=share, admin_token=admin_token)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     except OSError as e:
