@@ -34,10 +34,21 @@ from .errors import (
     RoleGuideError,
     StorageFullError,
 )
+from .feedback import QuestionLog, new_answer_id
 from .index import VectorIndex
 from .ingest import IngestReport, Progress, corpus_signature, ingest
 from .lexical import tokenize
-from .models import Answer, Comparison, MatchResult, RoleInfo, RoleProfile
+from .models import (
+    AddResult,
+    Answer,
+    ArticleInfo,
+    Comparison,
+    GapReport,
+    MatchResult,
+    RemoveResult,
+    RoleInfo,
+    RoleProfile,
+)
 from .query import clean_question, expand_intent, is_comparison
 from .retrieval import HybridRetriever, RetrieverMode
 from .roles import RoleCatalog, load_aliases
@@ -154,6 +165,7 @@ class RoleGuide:
         self._stamp: tuple | None = None
         self.manifest: dict = {}
         self.last_ingest: IngestReport | None = None
+        self.log = QuestionLog(self.settings.home, enabled=self.settings.log)
         if auto_ingest:
             self.refresh()
 
@@ -320,10 +332,16 @@ class RoleGuide:
         """Like ``ask``, yielding the answer as it grows (verified sentence by sentence
         with an LLM; at once with the extractive answerer). The last item is final."""
         began = time.perf_counter()
+        answer_id = new_answer_id()
         question = clean_question(question, self.settings.max_question_chars)
         self._follow_ingests()
+        answer = None
         for answer in self._first_answers(question, history):
-            yield answer.model_copy(update={"seconds": round(time.perf_counter() - began, 4)})
+            seconds = round(time.perf_counter() - began, 4)
+            answer = answer.model_copy(update={"seconds": seconds, "answer_id": answer_id})
+            yield answer
+        if answer is not None:
+            self.log.record(answer)  # the final answer, once the consumer has read it all
 
     def _answers(self, question: str, history: Sequence[Message] | None) -> Iterator[Answer]:
         query = self._resolve(question, history)
@@ -405,13 +423,40 @@ class RoleGuide:
         return self.careers.match(interests)
 
     # -- about the corpus --------------------------------------------------------------
-    def sources(self) -> list[dict]:
-        """The articles in the index: file, title, roles and chunk count."""
+    def sources(self) -> list[ArticleInfo]:
+        """The articles in the index: file, title, origin, date added, roles, chunk count."""
+        from .library import list_articles
+
+        return list_articles(self)
+
+    # -- keeping the corpus current --------------------------------------------------------
+    def add(self, *items: str | Path, name: str | None = None) -> AddResult:
+        """Add articles (files: .md .txt .html .pdf, or http(s) URLs) and ingest them.
+
+        Raises ``ArticleError`` (one line per refused item) and changes nothing when any
+        item cannot be added: a name or text already in the corpus, an empty extraction, an
+        unsupported type, a file or download over the size cap.
+        """
+        from .library import add_articles
+
+        return add_articles(self, items, name=name)
+
+    def remove(self, name: str) -> RemoveResult:
+        """Remove one article (file name, stem or title) and its chunks from the index."""
+        from .library import remove_article
+
+        return remove_article(self, name)
+
+    def feedback(self, answer: Answer | str, helpful: bool, comment: str = "") -> int:
+        """Record 👍 (``helpful=True``) or 👎 for an answer (or its ``answer_id``)."""
+        answer_id = answer.answer_id if isinstance(answer, Answer) else answer
+        question = answer.question if isinstance(answer, Answer) else ""
+        return self.log.feedback(answer_id, helpful, comment, question)
+
+    def gaps(self, since: str | None = None) -> GapReport:
+        """Abstained or thumbed-down questions, grouped by meaning, most frequent first."""
+        from .gaps import domain_vector, gap_report
+
         self._ready()
-        counts = self.index.source_stats()
-        titles = self.manifest.get("titles", {})
-        roles = self.manifest.get("roles", {})
-        return [
-            {"source": s, "title": titles.get(s, s), "roles": roles.get(s, []), "chunks": n}
-            for s, n in counts.items()
-        ]
+        domain = domain_vector(self.index)
+        return gap_report(self.log, self.index.embeddings, domain=domain, since=since)

@@ -405,6 +405,13 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="Port of the web app.")] = 7860,
     share: Annotated[bool, typer.Option(help="Also make a public gradio.live link.")] = False,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Lets the Articles tab change the corpus beyond 127.0.0.1 "
+            "[env: ROLEGUIDE_ADMIN_TOKEN]"
+        ),
+    ] = None,
     corpus: CorpusOpt = None,
     home: HomeOpt = None,
     chroma_url: ChromaOpt = None,
@@ -421,11 +428,16 @@ def serve(
         with err.status("Warming up…"):
             guide.ask("Who handles customs compliance?")
         err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
-        serve_app(guide, host, port, share=share)
+        serve_app(guide, host, port, share=share, admin_token=admin_token)
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     except OSError as e:
         raise _fail(f"cannot start the web app on {host}:{port} ({e}); try --port") from None
+
+
+from .cli_corpus import register  # noqa: E402  (add, remove, sources, gaps)
+
+register(sys.modules[__name__])
 
 
 def main() -> None:

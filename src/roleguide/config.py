@@ -40,6 +40,10 @@ class Settings:
     llm_timeout: float = 20.0
     llm_rewrite: bool = True
     """let the LLM rewrite follow-up questions into stand-alone ones"""
+    log: bool = True
+    """log questions, answers and citations in ``home``/log.sqlite3 (``off``: don't)"""
+    admin_token: str = ""
+    """lets the web app change the corpus when it listens beyond 127.0.0.1 or shares"""
 
 
 DEFAULTS = Settings()
@@ -57,6 +61,8 @@ _ENV_NAMES = {
     "llm_base_url": "LLM_BASE_URL",
     "llm_timeout": "LLM_TIMEOUT",
     "llm_rewrite": "LLM_REWRITE",
+    "log": "LOG",
+    "admin_token": "ADMIN_TOKEN",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ArticleError",
     "CorpusError",
     "IndexLockedError",
     "IndexMismatchError",
@@ -39,3 +40,7 @@ class StorageFullError(RoleGuideError):
 
 class StoreUnavailableError(RoleGuideError):
     """The Chroma server stopped answering."""
+
+
+class ArticleError(RoleGuideError, ValueError):
+    """An article cannot be added or removed (bad URL, unsupported type, duplicate, …)."""

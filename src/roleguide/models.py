@@ -7,13 +7,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "AddResult",
     "Answer",
+    "ArticleInfo",
     "Cell",
     "Citation",
     "Comparison",
     "FacetRow",
+    "GapGroup",
+    "GapReport",
     "MatchResult",
     "ProfileSection",
+    "RemoveResult",
     "RoleInfo",
     "RoleMatch",
     "RoleProfile",
@@ -165,3 +170,74 @@ class Answer(BaseModel):
         "'[1]' there is the article's own text, quoted",
     )
     seconds: float = 0.0
+    answer_id: str = Field(default="", description="key for ``RoleGuide.feedback``")
+
+
+class ArticleInfo(BaseModel):
+    """One article of the corpus as ``roleguide sources`` lists it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str = Field(description="file name under the corpus folder")
+    title: str
+    origin: str = Field(default="", description="the URL or original file name it came from")
+    added: str = Field(default="", description="when `roleguide add` wrote it (ISO 8601, UTC)")
+    roles: tuple[str, ...] = ()
+    chunks: int = 0
+
+
+class AddResult(BaseModel):
+    """What ``RoleGuide.add`` wrote and what the index found in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    articles: tuple[ArticleInfo, ...]
+    chunks_added: int
+    seconds: float
+
+
+class RemoveResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    article: ArticleInfo
+    chunks_removed: int
+
+
+class GapGroup(BaseModel):
+    """Questions that mean about the same thing and went unanswered or were thumbed down."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    example: str = Field(description="the question nearest the group's centre")
+    questions: tuple[str, ...]
+    abstained: int = Field(description="how many of them the answerer abstained on")
+    thumbs_down: int
+    last_asked: str
+
+
+class GapReport(BaseModel):
+    """``roleguide gaps``: what users asked that the articles don't cover, biggest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    since: str | None
+    questions: int
+    groups: tuple[GapGroup, ...]
+    threshold: float
+
+    def to_markdown(self) -> str:
+        lines = [
+            f"# Questions the articles don't cover ({self.questions} questions, "
+            f"{len(self.groups)} groups)",
+            "",
+            "| # | count | example | abstained | 👎 | last asked |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for i, g in enumerate(self.groups, start=1):
+            example = g.example.replace("|", "\\|")
+            lines.append(
+                f"| {i} | {g.count} | {example} | {g.abstained} | {g.thumbs_down} | "
+                f"{g.last_asked} |"
+            )
+        return "\n".join(lines)

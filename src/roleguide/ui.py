@@ -23,6 +23,8 @@ from .api import RoleGuide
 from .errors import RoleGuideError
 from .models import Answer
 from .query import MAX_QUESTION_TOKENS
+from .ui_articles import AdminMode, admin_mode, articles_tab
+from .ui_feedback import FEEDBACK_OPTIONS, attach_feedback
 from .ui_html import (
     APP_CSS,
     APP_JS,
@@ -67,8 +69,9 @@ def _answerable_examples(guide: RoleGuide) -> list[str]:
     return found
 
 
-def build_app(guide: RoleGuide) -> gr.Blocks:
-    """The Blocks app for ``guide``; launch it with ``serve`` (or ``.launch()`` yourself)."""
+def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = "") -> gr.Blocks:
+    """The Blocks app for ``guide``; launch it with ``serve`` (or ``.launch()`` yourself).
+    ``admin`` decides whether the Articles tab may change the corpus (see ``ui_articles``)."""
     corpus_dir = Path(guide.settings.corpus_dir)
     examples = _answerable_examples(guide)
 
@@ -175,7 +178,7 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
                         examples=[{"text": q} for q in examples] or None,
                         placeholder="Ask about a role — or pick an example.",
                         buttons=["copy"],
-                        feedback_options=None,
+                        feedback_options=FEEDBACK_OPTIONS,
                         allow_tags=False,
                         sanitize_html=True,
                     )
@@ -197,6 +200,7 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
                     counter = gr.HTML(count(""), elem_id="rg-counter", js_on_load=None)
                     notice = gr.HTML("", elem_id="rg-notice", js_on_load=None)
                     clear_button = gr.Button("Clear conversation", size="sm", elem_id="rg-clear")
+                    attach_feedback(guide, chatbot, turns)
                 with gr.Column(scale=2, min_width=320, elem_id="rg-sources-col"):
                     gr.Markdown("## Sources")
                     panel = gr.HTML(
@@ -246,6 +250,7 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
                     "Find matching roles", variant="primary", elem_id="rg-match"
                 )
                 matches = gr.HTML(elem_id="rg-matches", js_on_load=None)
+            articles_tab(guide, admin, admin_token)
         outputs = [box, chatbot, history, turns, panel, notice, *follow_buttons]
         inputs = [box, chatbot, history, turns]
         for trigger in (box.submit, send.click):
@@ -286,9 +291,13 @@ def serve(
     *,
     share: bool = False,
     block: bool = True,
+    admin_token: str | None = None,
 ):
-    """Start the web app; with ``block=False`` return ``(app, url)`` and keep serving."""
-    app = build_app(guide)
+    """Start the web app; with ``block=False`` return ``(app, url)`` and keep serving.
+    The corpus can be changed from the Articles tab on 127.0.0.1 without ``share``, or
+    anywhere with ``admin_token`` (default ``ROLEGUIDE_ADMIN_TOKEN``)."""
+    token = guide.settings.admin_token if admin_token is None else admin_token
+    app = build_app(guide, admin_mode(host, share, token), token)
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cleaning import document_blocks
 from .corpus import load_document
-from .models import Answer, Citation, Comparison, MatchResult, RoleProfile
+from .models import Answer, ArticleInfo, Citation, Comparison, MatchResult, RoleProfile
 from .web import APP_CSS, APP_JS
 
 __all__ = [
@@ -333,11 +333,11 @@ def match_html(result: MatchResult, corpus_dir: Path) -> str:
     return "".join(parts)
 
 
-def corpus_table(sources: list[dict]) -> str:
+def corpus_table(sources: list[ArticleInfo]) -> str:
     """The articles in the index with their roles and chunk counts."""
     rows = "".join(
-        f"<tr><td>{html.escape(s['title'])}<div class='rg-file'>{html.escape(s['source'])}</div>"
-        f"</td><td>{html.escape(', '.join(s['roles']) or '—')}</td><td>{s['chunks']}</td></tr>"
+        f"<tr><td>{html.escape(s.title)}<div class='rg-file'>{html.escape(s.source)}</div>"
+        f"</td><td>{html.escape(', '.join(s.roles) or '—')}</td><td>{s.chunks}</td></tr>"
         for s in sources
     )
     return (
