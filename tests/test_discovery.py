@@ -204,3 +204,12 @@ def test_a_name_the_passages_never_mention_is_found():
     assert unmentioned_name(cat, q, chunks) == "Germany"
     assert unmentioned_name(cat, "What do Warehouse Managers own?", chunks) is None
     assert unmentioned_name(cat, "How many work in this field in the US?", chunks) is None
+
+
+def test_a_title_an_article_covers_is_not_passing_though_front_matter_lists_others():
+    cat = RoleCatalog(
+        ["Buyer"], mentioned={"purchasing agent"}, found=["Buyer", "Purchasing Agent"]
+    )
+    assert cat.passing_roles("What does a purchasing agent do all day?") == []
+    passing = RoleCatalog(["Buyer"], mentioned={"purchasing agent"})
+    assert passing.passing_roles("What does a purchasing agent do?") == ["purchasing agent"]
