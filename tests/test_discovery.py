@@ -179,3 +179,37 @@ def test_an_articles_own_reference_markers_are_text_not_citations():
     md = answer_markdown(answer, 7)
     assert md.count("](#rg-7-1)") == 1
     assert "per year \\[1\\]" in md
+
+
+def test_amount_questions_and_duty_idioms():
+    from roleguide.paraphrase import asks_amount, has_amount
+    from roleguide.query import expand_intent, without_intent
+
+    assert asks_amount("How much do operations managers earn?")
+    assert asks_amount("What's the typical pay for someone running a warehouse?")
+    assert not asks_amount("What does a buyer do?")
+    assert has_amount("Operations Managers Bachelor's Degree $100,780 (General and Operations)")
+    assert not has_amount("Projected Job Growth (2012-2022) 4%")
+    expanded = expand_intent("What does a purchasing agent do all day?")
+    assert without_intent(expanded) == "What does a purchasing agent do?"
+
+
+def test_a_name_the_passages_never_mention_is_found():
+    from roleguide.names import unmentioned_name
+
+    doc = _article("resumegeni-warehouse-manager.txt")
+    chunks = chunk_document(doc, clean_blocks([doc])[doc.source])
+    cat = RoleCatalog(["Warehouse Manager"])
+    q = "What is the salary of a warehouse manager in Germany?"
+    assert unmentioned_name(cat, q, chunks) == "Germany"
+    assert unmentioned_name(cat, "What do Warehouse Managers own?", chunks) is None
+    assert unmentioned_name(cat, "How many work in this field in the US?", chunks) is None
+
+
+def test_a_title_an_article_covers_is_not_passing_though_front_matter_lists_others():
+    cat = RoleCatalog(
+        ["Buyer"], mentioned={"purchasing agent"}, found=["Buyer", "Purchasing Agent"]
+    )
+    assert cat.passing_roles("What does a purchasing agent do all day?") == []
+    passing = RoleCatalog(["Buyer"], mentioned={"purchasing agent"})
+    assert passing.passing_roles("What does a purchasing agent do?") == ["purchasing agent"]

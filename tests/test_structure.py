@@ -69,7 +69,7 @@ def test_question_headings_are_headings_and_reference_markers_stay_text():
     assert question.kind == "heading"
     units = _units(doc)
     assert all(not u[3].endswith("?") for u in units)
-    salary = next(u for u in units if "$102,010" in u[3])
+    salary = next(u for u in units if "$102,010 per year" in u[3])
     assert salary[0] == "list" and salary[1] == "Key Takeaways"
     assert salary[3].endswith("[1].")
     lead = next(u for u in units if u[3].startswith("A Warehouse Manager's job"))

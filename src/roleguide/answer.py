@@ -19,6 +19,7 @@ from .attribution import unit_subjects
 from .index import ChunkRecord, VectorIndex
 from .lexical import tokenize
 from .models import Answer, Citation
+from .names import unmentioned_name
 from .paraphrase import (
     PARAPHRASE_COSINE,
     WordSimilarity,
@@ -36,6 +37,8 @@ MAX_QUOTE_WORDS = 60
 MAX_SENTENCES = 3
 EVIDENCE_CANDIDATES = 5  # how far down the ranking supporting evidence is looked for
 EVIDENCE_MARGIN = 0.06  # … and how far below the best score it may be
+# a sentence this close to the question counts when its passage shares the question's words
+PASSAGE_DENSE = 0.60
 _NEGATION = re.compile(r"\b(not|never|no longer|n't)\b|n't\b", re.I)
 # "What is a COO?", "Who is a buyer?": asks what a title is, not what it does
 _DEFINITION = re.compile(
@@ -239,10 +242,16 @@ class ExtractiveAnswerer:
             return True
         if asks_amount(asked) and has_amount(best.text):
             return True  # an amount answers "how much", whatever words it uses
+        if best.dense >= PASSAGE_DENSE and self.topic_tokens(asked) & self.passage_tokens(best):
+            return True  # "the metrics are often more specialized" after "…a variety of KPIs"
         said = f"{best.text} {best.chunk.section} {getattr(best.chunk, 'context', '')}"
         return self.words.closest(self.topic_words(asked), content_words(said)) >= (
             PARAPHRASE_COSINE
         )
+
+    def passage_tokens(self, s: Scored) -> frozenset[str]:
+        """Every content word of the passage a candidate sentence belongs to."""
+        return frozenset().union(*self.analyse(s.chunk).tokens)
 
     def topic_words(self, query: str) -> set[str]:
         """The query's content words as written (for the paraphrase check)."""
@@ -334,6 +343,11 @@ class ExtractiveAnswerer:
                 query,
                 scored,
                 f"They mention the {passing[0]} only in passing; they cover {covered}.",
+            )
+        stranger = unmentioned_name(self.catalog, question, [h.chunk for h in hits])
+        if stranger is not None:
+            return self.abstain(
+                question, query, scored, f"The passages closest to it never mention {stranger}."
             )
         who = is_who_question(query)
         comparison = is_comparison(query) or len(named) > 1

@@ -215,6 +215,7 @@ class RoleGuide:
             load_aliases(self.settings.corpus_dir),
             mentioned=self.manifest.get("mentioned", ()),
             abbreviations=self.manifest.get("abbreviations", {}),
+            found=[r for rs in self.manifest.get("found_roles", {}).values() for r in rs],
         )
         self.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=self._mode)
         self.answerer = ExtractiveAnswerer(

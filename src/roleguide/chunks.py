@@ -235,11 +235,15 @@ def _one_sentence(text: str, block: Block) -> bool:
     return len(sentence_spans(text, block.start, block.end)) == 1
 
 
-def chunk_document(doc: SourceDocument, blocks: list[Block]) -> list[Chunk]:
+def chunk_document(
+    doc: SourceDocument, blocks: list[Block], role: str | None = None
+) -> list[Chunk]:
     """The chunks of one document, given its cleaned blocks.
 
     Consecutive bullet items (or table rows) under the same heading form one chunk,
-    one unit per item (row), split only where the window demands.
+    one unit per item (row), split only where the window demands. ``role``, the one role
+    of a one-role article, puts the title in the context of every unit whose headings
+    do not name it ("Average Salary (2014) $111,810" under "Essential Information").
     """
     chunks: list[Chunk] = []
     i = 0
@@ -271,7 +275,14 @@ def chunk_document(doc: SourceDocument, blocks: list[Block]) -> list[Chunk]:
         heading = block.path[-1] if block.path else doc.title
         section = block.label if block.kind == "facet" else heading
         kind = _GROUPED.get(block.kind, block.kind)
-        chunks.extend(_group_chunks(doc, blocks[i:j], kind, section, _context(doc, block)))
+        context = _context(doc, block)
+        if (
+            role
+            and role.casefold() not in f"{context} {section}".casefold()
+            and block.kind != "row"
+        ):
+            context = f"{doc.title} › {context}" if context else doc.title
+        chunks.extend(_group_chunks(doc, blocks[i:j], kind, section, context))
         i = j
     return chunks
 

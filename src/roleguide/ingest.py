@@ -97,6 +97,10 @@ def corpus_signature(files: Sequence[tuple[Path, str]]) -> list[list]:
     return out
 
 
+def _only_role(roles: Sequence[str]) -> str | None:
+    return roles[0] if len(roles) == 1 else None
+
+
 def _batches(items: Sequence, size: int):
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -354,7 +358,11 @@ def _update(
     found = {d.source: discover(d, blocks[d.source]) for d in loaded.documents}
     corpus_view = merge_discoveries(found)
     report.roles = {source: list(d.roles) for source, d in found.items()}
-    wanted = {c.id: c for d in loaded.documents for c in chunk_document(d, blocks[d.source])}
+    wanted = {
+        c.id: c
+        for d in loaded.documents
+        for c in chunk_document(d, blocks[d.source], _only_role(found[d.source].roles))
+    }
     have = {
         cid: meta
         for page in index.iter_chunks(include=["metadatas"])

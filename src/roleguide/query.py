@@ -41,7 +41,11 @@ _COMPARISON = re.compile(
 
 # "What does X do?" asks for X's responsibilities; say so, so the search finds them.
 INTENT_SUFFIX = " (scope of responsibilities)"
-_WHAT_DO = re.compile(r"^\s*(and\s+)?what\s+(does|do)\b.+\bdo\s*\??\s*$", re.I)
+_WHAT_DO = re.compile(
+    r"^\s*(and\s+)?what\s+(does|do)\b.+\bdo"
+    r"(?P<idiom>\s+(all|each|every)\s+day|\s+day[- ]to[- ]day|\s+daily|\s+at\s+work)?\s*\??\s*$",
+    re.I,
+)
 
 
 def expand_intent(query: str) -> str:
@@ -49,8 +53,13 @@ def expand_intent(query: str) -> str:
 
     >>> expand_intent("What does a procurement manager do?")
     'What does a procurement manager do? (scope of responsibilities)'
+    >>> expand_intent("What does a buyer do all day?")
+    'What does a buyer do? (scope of responsibilities)'
     """
-    if _WHAT_DO.search(query):
+    m = _WHAT_DO.search(query)
+    if m:
+        if m["idiom"]:  # "do all day" asks the same: what the job's duties are
+            query = query[: m.start("idiom")] + query[m.end("idiom") :]
         return f"{query}{INTENT_SUFFIX}"
     return query
 

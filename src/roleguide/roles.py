@@ -87,6 +87,7 @@ class RoleCatalog:
         *,
         mentioned: Iterable[str] = (),
         abbreviations: dict[str, str] | None = None,
+        found: Iterable[str] = (),
     ) -> None:
         roles = list(dict.fromkeys(roles))
         covered = {title_key(r) for r in roles}
@@ -105,6 +106,8 @@ class RoleCatalog:
             else:
                 self.defined[short] = long
         self.mentioned = frozenset(mentioned) | {title_key(v) for v in self.defined.values()}
+        self.found = frozenset(title_key(r) for r in found)
+        """titles an article is found to cover, though its front matter lists others"""
         forms: dict[str, str] = {}
         for role in self.roles:
             for form in [role, *self.aliases[role]]:
@@ -261,7 +264,9 @@ class RoleCatalog:
 
     def passing_roles(self, text: str) -> list[str]:
         """Job titles in ``text`` the corpus mentions but no article covers."""
-        return [k for k in self._other_titles(text) if self._is_mentioned(k)]
+        return [
+            k for k in self._other_titles(text) if self._is_mentioned(k) and k not in self.found
+        ]
 
     def _is_mentioned(self, key: str) -> bool:
         if key in self.mentioned:
