@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench_scale import corpus_for
-from docs_section import ROOT, write_section
+from docs_section import ROOT, record_targets, write_section
 
 CHART = ROOT / "docs" / "ingest-throughput.png"
 TARGET = 0.80
@@ -212,6 +212,11 @@ def main() -> None:
         "",
     ]
     write_section("## Ingest throughput", lines)
+    record_targets(
+        {"ingest_ratio_f32": statistics.median(r32), "ingest_ratio_bf16": statistics.median(r16)},
+        note=f"bench_ingest --rounds {args.rounds} --chunks {args.chunks}; rounds float32 "
+        f"{rounds(r32)}, bfloat16 {rounds(r16)}",
+    )
 
 
 if __name__ == "__main__":

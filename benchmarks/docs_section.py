@@ -84,6 +84,8 @@ def record_targets(values: dict[str, float], note: str = "") -> None:
 
     saved = json.loads(RESULTS.read_text("utf-8")) if RESULTS.exists() else {}
     today = time.strftime("%Y-%m-%d")
+    load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end"
+    note = f"{note}; {load}" if note else load
     for key, value in values.items():
         saved[key] = {"value": value, "measured": today, "note": note}
     RESULTS.parent.mkdir(exist_ok=True)
@@ -111,7 +113,9 @@ def record_targets(values: dict[str, float], note: str = "") -> None:
         "",
         "*Before* is the issue's figure, measured before the change on a quiet machine; the "
         "benchmark sections below also measure the old path (sentence-transformers for "
-        "questions, `gradio_client` over HTTP) side by side with the new one in the same run.",
+        "questions, `gradio_client` over HTTP) side by side with the new one in the same run. "
+        "A load average above the CPU count means other work shared the machine: absolute "
+        "times are then inflated, and only the same-run comparisons are meaningful.",
         "",
     ]
     write_section(TARGETS_SECTION, lines)

@@ -124,6 +124,20 @@ def test_the_cli_question_path_imports_no_torch(built_home, corpus_dir):
     assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
 
 
+def test_an_unchanged_ingest_only_checks_the_export_without_torch(home_copy, corpus_dir):
+    script = (
+        "import sys\n"
+        "from roleguide.cli import main\n"
+        f"sys.argv = ['roleguide', 'ingest', '--corpus', {str(corpus_dir)!r}, "
+        f"'--home', {str(home_copy)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = _python(script)
+    assert "onnxruntime" in done.stdout  # the "questions embedded by" row
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+
+
 @pytest.mark.parametrize("damage", ["delete", "corrupt", "record"])
 def test_a_missing_or_damaged_export_falls_back_with_one_notice(
     home_copy, corpus_dir, caplog, damage

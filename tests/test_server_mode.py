@@ -95,6 +95,7 @@ import json, sys, time
 from roleguide import RoleGuide
 url, home, corpus, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 guide = RoleGuide(corpus_dir=corpus, home=home, chroma_url=url, auto_ingest=False)
+guide.ask("Who handles customs compliance?")  # models load on first use: ready means warm
 print(json.dumps({"ready": True}), flush=True)
 answers, errors, end = [], [], time.monotonic() + seconds
 while True:

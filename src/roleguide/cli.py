@@ -159,9 +159,12 @@ def ingest(
         f"removed {report.removed}, unchanged {report.unchanged})",
     )
     table.add_row("sentences embedded", str(report.sentences_embedded))
-    used = getattr(guide.index.embeddings, "precision", None)
-    if used and report.sentences_embedded:
+    used = report.sentences_embedded and getattr(guide.index.embeddings, "precision", None)
+    if used:  # only asked when something was embedded: resolving it loads torch
         table.add_row("embedding precision", used)
+    backend = getattr(guide.index.embeddings, "query_backend", None)
+    if backend:  # onnxruntime, or sentence-transformers when the export could not be made
+        table.add_row("questions embedded by", backend)
     table.add_row("time", f"{report.seconds:.1f} s")
     out.print(table)
 

@@ -189,7 +189,10 @@ class BundledModel(Embeddings):
 
         try:
             record = ensure_export(
-                self.home, sentences, Path(_bundled_model_dir()), self.documents_model._client
+                self.home,
+                sentences,
+                Path(_bundled_model_dir()),
+                lambda: self.documents_model._client,
             )
         except (ExportUnusable, ImportError, RuntimeError, OSError) as e:
             log.warning("roleguide: could not make the fast question model (%s)", e)

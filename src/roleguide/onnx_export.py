@@ -118,10 +118,11 @@ def make_export(target: Path, sentences: list[str], model_dir: Path, st_model) -
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def ensure_export(home: Path, sentences: list[str], model_dir: Path, st_model) -> dict:
-    """The record of a usable export in ``home``, made now if there is none (or it is stale)."""
+def ensure_export(home: Path, sentences: list[str], model_dir: Path, load_model) -> dict:
+    """The record of a usable export in ``home``, made now if there is none (or it is stale);
+    ``load_model()`` gives the sentence-transformers model, loaded only to make one."""
     target = Path(home) / EXPORT_DIR
     try:
         return OnnxQueryEncoder(target, model_dir).record
     except ExportUnusable:
-        return make_export(target, sentences, model_dir, st_model)
+        return make_export(target, sentences, model_dir, load_model())
