@@ -103,9 +103,10 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             steps = (
                 sentences_for_streaming(markdown) if answer.answerer == "extractive" else [markdown]
             )
-            for prefix in steps:
+            for step, prefix in enumerate(steps):
                 chat[-1] = {"role": "assistant", "content": prefix}
-                yield "", chat, history, shown, panel, "", *hidden
+                # the panel (whole articles) travels once per answer, not once per sentence
+                yield "", chat, history, shown, panel if step == 0 else gr.skip(), "", *hidden
         history = [
             *history,
             {"role": "user", "content": answer.question},
