@@ -24,6 +24,11 @@ CONTRAST_JS = """(el) => {
 }"""
 
 
+# Gradio hides the chat column's status trackers once every event (suggestions too) is done.
+IDLE = """() => [...document.querySelectorAll('#rg-chat [data-testid="status-tracker"]')]
+  .every((t) => t.classList.contains('hide'))"""
+
+
 @pytest.fixture(scope="module")
 def web(guide):
     app, url = start(guide)
@@ -36,8 +41,7 @@ def ask(page, question: str, turn: int) -> None:
     box.fill(question)
     box.press("Enter")
     page.locator(f"#rg-sources .rg-group[data-turn='{turn}']").wait_for(timeout=30_000)
-    page.locator("#rg-question textarea:not([disabled])").wait_for()
-    page.wait_for_function("!document.querySelector('#rg-chat .pending, #rg-chat .generating')")
+    page.wait_for_function(IDLE, timeout=30_000)
 
 
 def open_app(page, web: str) -> None:

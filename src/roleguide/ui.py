@@ -112,9 +112,15 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             {"role": "user", "content": answer.question},
             {"role": "assistant", "content": answer.text},
         ]
-        covered = [c.section for _, a in turns for c in a.citations]
-        follow = suggestions(suggester.suggest(answer, covered))
-        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip(), "", *follow
+        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip(), "", *hidden
+
+    def follow_ups(turns: list) -> list:
+        """Suggestions for the latest answer: a separate event, so the next question is
+        never held up (or ignored) while they are checked."""
+        if not turns:
+            return suggestions([])
+        covered = [c.section for _, a in turns[:-1] for c in a.citations]
+        return suggestions(suggester.suggest(turns[-1][1], covered))
 
     def pick_example(event: gr.SelectData) -> str:
         value = event.value
@@ -249,15 +255,21 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
                 matches = gr.HTML(elem_id="rg-matches", js_on_load=None)
         outputs = [box, chatbot, history, turns, panel, notice, *follow_buttons]
         inputs = [box, chatbot, history, turns]
-        for trigger in (box.submit, send.click):
-            trigger(respond, inputs, outputs, api_visibility="private", show_progress="minimal")
-        chatbot.example_select(pick_example, None, box, api_visibility="private").then(
-            respond, inputs, outputs, api_visibility="private"
-        )
-        for button in follow_buttons:
-            button.click(lambda q: q, button, box, api_visibility="private", queue=False).then(
-                respond, inputs, outputs, api_visibility="private"
+
+        def suggest_after(answered) -> None:
+            answered.success(
+                follow_ups, turns, follow_buttons, api_visibility="private", show_progress="hidden"
             )
+
+        for trigger in (box.submit, send.click):
+            suggest_after(
+                trigger(respond, inputs, outputs, api_visibility="private", show_progress="minimal")
+            )
+        picked = chatbot.example_select(pick_example, None, box, api_visibility="private")
+        suggest_after(picked.then(respond, inputs, outputs, api_visibility="private"))
+        for button in follow_buttons:
+            chosen_q = button.click(lambda q: q, button, box, api_visibility="private", queue=False)
+            suggest_after(chosen_q.then(respond, inputs, outputs, api_visibility="private"))
         for trigger in (clear_button.click, chatbot.clear):
             trigger(clear, None, outputs, api_visibility="private", queue=False)
         box.change(
