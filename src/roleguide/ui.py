@@ -82,15 +82,15 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         hidden = suggestions([])
         limits = guide.settings.max_question_chars, MAX_QUESTION_TOKENS
         partials = guide.ask_stream(message or "", history)
-        first = None
+        first, kind = None, "rg-notice rg-length"  # the counter steps aside for this one
         try:
             problem = length_problem(message or "", *limits)
             first = next(partials) if problem is None else None
         except RoleGuideError as e:
-            problem = str(e)
+            problem, kind = str(e), "rg-notice"
         if first is None:
             problem = str(problem)[:1].upper() + str(problem)[1:]
-            notice = f"<div class='rg-notice' role='alert'>{html.escape(problem)}</div>"
+            notice = f"<div class='{kind}' role='alert'>{html.escape(problem)}</div>"
             yield message, chat, history, turns, gr.skip(), notice, *hidden
             return
         turn = len(turns)
@@ -130,8 +130,9 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         """One conversation state: chat, sources and follow-up memory go together."""
         return "", [], [], [], sources_html([], corpus_dir), "", *suggestions([])
 
-    def count(text: str) -> str:
-        return counter_html(text, guide.settings.max_question_chars, MAX_QUESTION_TOKENS)
+    def count(text: str) -> tuple[str, str]:
+        """The counter for ``text``; editing the question also retires the last notice."""
+        return counter_html(text, guide.settings.max_question_chars, MAX_QUESTION_TOKENS), ""
 
     def ask_api(question: str, history: list[dict] | None = None) -> dict:
         """Ask roleguide; returns the answer text, its citations and the abstained flag."""
@@ -173,7 +174,7 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         turns = gr.State([])
         with gr.Tabs(overflow_behavior="wrap", elem_id="rg-tabs"):
             with gr.Tab("Chat", elem_id="rg-tab-chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=320):
+                with gr.Column(scale=3, min_width=320, elem_id="rg-chat-col"):
                     chatbot = gr.Chatbot(
                         label="Conversation",
                         show_label=False,
@@ -199,9 +200,10 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
                             scale=5,
                             elem_id="rg-question",
                             autofocus=True,
+                            max_lines=6,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                    counter = gr.HTML(count(""), elem_id="rg-counter", js_on_load=None)
+                    counter = gr.HTML(count("")[0], elem_id="rg-counter", js_on_load=None)
                     notice = gr.HTML("", elem_id="rg-notice", js_on_load=None)
                     clear_button = gr.Button("Clear conversation", size="sm", elem_id="rg-clear")
                 with gr.Column(scale=2, min_width=320, elem_id="rg-sources-col"):
@@ -275,7 +277,7 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         box.change(
             count,
             box,
-            counter,
+            [counter, notice],
             api_visibility="private",
             queue=False,
             show_progress="hidden",
