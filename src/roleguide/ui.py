@@ -85,15 +85,15 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
         hidden = suggestions([])
         limits = guide.settings.max_question_chars, MAX_QUESTION_TOKENS
         partials = guide.ask_stream(message or "", history)
-        first = None
+        first, kind = None, "rg-notice rg-length"  # the counter steps aside for this one
         try:
             problem = length_problem(message or "", *limits)
             first = next(partials) if problem is None else None
         except RoleGuideError as e:
-            problem = str(e)
+            problem, kind = str(e), "rg-notice"
         if first is None:
             problem = str(problem)[:1].upper() + str(problem)[1:]
-            notice = f"<div class='rg-notice' role='alert'>{html.escape(problem)}</div>"
+            notice = f"<div class='{kind}' role='alert'>{html.escape(problem)}</div>"
             yield message, chat, history, turns, gr.skip(), notice, *hidden
             return
         turn = len(turns)
@@ -106,17 +106,24 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
             steps = (
                 sentences_for_streaming(markdown) if answer.answerer == "extractive" else [markdown]
             )
-            for prefix in steps:
+            for step, prefix in enumerate(steps):
                 chat[-1] = {"role": "assistant", "content": prefix}
-                yield "", chat, history, shown, panel, "", *hidden
+                # the panel (whole articles) travels once per answer, not once per sentence
+                yield "", chat, history, shown, panel if step == 0 else gr.skip(), "", *hidden
         history = [
             *history,
             {"role": "user", "content": answer.question},
             {"role": "assistant", "content": answer.text},
         ]
-        covered = [c.section for _, a in turns for c in a.citations]
-        follow = suggestions(suggester.suggest(answer, covered))
-        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip(), "", *follow
+        yield "", chat, history, [*turns, (answer.question, answer)], gr.skip(), "", *hidden
+
+    def follow_ups(turns: list) -> list:
+        """Suggestions for the latest answer: a separate event, so the next question is
+        never held up (or ignored) while they are checked."""
+        if not turns:
+            return suggestions([])
+        covered = [c.section for _, a in turns[:-1] for c in a.citations]
+        return suggestions(suggester.suggest(turns[-1][1], covered))
 
     def pick_example(event: gr.SelectData) -> str:
         value = event.value
@@ -126,8 +133,9 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
         """One conversation state: chat, sources and follow-up memory go together."""
         return "", [], [], [], sources_html([], corpus_dir), "", *suggestions([])
 
-    def count(text: str) -> str:
-        return counter_html(text, guide.settings.max_question_chars, MAX_QUESTION_TOKENS)
+    def count(text: str) -> tuple[str, str]:
+        """The counter for ``text``; editing the question also retires the last notice."""
+        return counter_html(text, guide.settings.max_question_chars, MAX_QUESTION_TOKENS), ""
 
     def ask_api(question: str, history: list[dict] | None = None) -> dict:
         """Ask roleguide; returns the answer text, its citations and the abstained flag."""
@@ -169,7 +177,7 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
         turns = gr.State([])
         with gr.Tabs(overflow_behavior="wrap", elem_id="rg-tabs"):
             with gr.Tab("Chat", elem_id="rg-tab-chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=320):
+                with gr.Column(scale=3, min_width=320, elem_id="rg-chat-col"):
                     chatbot = gr.Chatbot(
                         label="Conversation",
                         show_label=False,
@@ -195,9 +203,10 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
                             scale=5,
                             elem_id="rg-question",
                             autofocus=True,
+                            max_lines=6,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
-                    counter = gr.HTML(count(""), elem_id="rg-counter", js_on_load=None)
+                    counter = gr.HTML(count("")[0], elem_id="rg-counter", js_on_load=None)
                     notice = gr.HTML("", elem_id="rg-notice", js_on_load=None)
                     clear_button = gr.Button("Clear conversation", size="sm", elem_id="rg-clear")
                     attach_feedback(guide, chatbot, turns)
@@ -253,21 +262,27 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
             articles_tab(guide, admin, admin_token)
         outputs = [box, chatbot, history, turns, panel, notice, *follow_buttons]
         inputs = [box, chatbot, history, turns]
-        for trigger in (box.submit, send.click):
-            trigger(respond, inputs, outputs, api_visibility="private", show_progress="minimal")
-        chatbot.example_select(pick_example, None, box, api_visibility="private").then(
-            respond, inputs, outputs, api_visibility="private"
-        )
-        for button in follow_buttons:
-            button.click(lambda q: q, button, box, api_visibility="private", queue=False).then(
-                respond, inputs, outputs, api_visibility="private"
+
+        def suggest_after(answered) -> None:
+            answered.success(
+                follow_ups, turns, follow_buttons, api_visibility="private", show_progress="hidden"
             )
+
+        for trigger in (box.submit, send.click):
+            suggest_after(
+                trigger(respond, inputs, outputs, api_visibility="private", show_progress="minimal")
+            )
+        picked = chatbot.example_select(pick_example, None, box, api_visibility="private")
+        suggest_after(picked.then(respond, inputs, outputs, api_visibility="private"))
+        for button in follow_buttons:
+            chosen_q = button.click(lambda q: q, button, box, api_visibility="private", queue=False)
+            suggest_after(chosen_q.then(respond, inputs, outputs, api_visibility="private"))
         for trigger in (clear_button.click, chatbot.clear):
             trigger(clear, None, outputs, api_visibility="private", queue=False)
         box.change(
             count,
             box,
-            counter,
+            [counter, notice],
             api_visibility="private",
             queue=False,
             show_progress="hidden",
