@@ -216,3 +216,40 @@ def test_twenty_page_pdf_is_added_in_seconds(tmp_path, private):
     assert seconds < 120
     answer = guide.ask("How much duty is charged on solar panels?")
     assert answer.citations and answer.citations[0].source == "customs-broker-handbook.md"
+
+
+def test_an_ingest_that_cannot_run_puts_the_corpus_back(tmp_path, private):
+    from filelock import FileLock
+
+    from roleguide import RoleGuide
+    from roleguide.errors import IndexLockedError
+
+    corpus, home = private
+    md = tmp_path / "fleet.md"
+    md.write_text(MARKDOWN_ARTICLE)
+    guide = RoleGuide(corpus_dir=corpus, home=home)
+    other_writer = FileLock(str(home / "write.lock"), timeout=0)
+    other_writer.acquire()  # as if another process were ingesting
+    before = tree_hashes(corpus, home)
+    try:
+        with pytest.raises(IndexLockedError):
+            guide.add(md)
+        assert tree_hashes(corpus, home) == before
+    finally:
+        other_writer.release()
+    assert guide.add(md).articles[0].source == "fleet-manager-vs-route-planner.md"
+
+
+def test_an_unwritable_log_costs_a_warning_not_the_answer(tmp_path, guide, caplog):
+    from roleguide.feedback import QuestionLog
+
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    original = guide.log
+    guide.log = QuestionLog(blocked)  # its parent "folder" is a file: SQLite cannot open it
+    try:
+        answer = guide.ask("Who handles customs compliance?")
+    finally:
+        guide.log = original
+    assert not answer.abstained
+    assert "question not logged" in caplog.text

@@ -25,6 +25,7 @@ __all__ = [
     "Extracted",
     "extract",
     "fetch_url",
+    "front_matter",
     "is_url",
     "read_item",
 ]
@@ -150,19 +151,24 @@ def _first_line(text: str) -> str:
     return ""
 
 
-def _markdown(data: bytes, name: str) -> tuple[str, str, dict]:
+def front_matter(text: str, name: str) -> tuple[dict, int]:
+    """The YAML front matter of a Markdown text (``{}`` if none) and where the body starts."""
     import yaml
 
-    text = decode_bytes(data).replace("\r\n", "\n")
-    meta: dict = {}
     match = _FRONT_MATTER.match(text)
-    if match:
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except yaml.YAMLError as e:
-            raise ArticleError(f"{name}: front matter is not valid YAML; fix or remove it") from e
-        meta = loaded if isinstance(loaded, dict) else {}
-        text = text[match.end() :]
+    if not match:
+        return {}, 0
+    try:
+        loaded = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as e:
+        raise ArticleError(f"{name}: front matter is not valid YAML; fix or remove it") from e
+    return (loaded if isinstance(loaded, dict) else {}), match.end()
+
+
+def _markdown(data: bytes, name: str) -> tuple[str, str, dict]:
+    text = decode_bytes(data).replace("\r\n", "\n")
+    meta, body_start = front_matter(text, name)
+    text = text[body_start:]
     title = str(meta.pop("title", "") or "").strip() or _first_line(text)
     return title, text.strip() + "\n", meta
 

@@ -126,8 +126,12 @@ def register(cli: ModuleType) -> None:
         chroma_url: ChromaOpt = None,
     ) -> None:
         """Questions the articles don't cover (abstained or 👎), grouped by meaning."""
-        from .gaps import write_draft
+        from .gaps import parse_since, write_draft
 
+        try:
+            parse_since(since)  # a malformed --since is refused before the model loads
+        except RoleGuideError as e:
+            raise _fail(str(e)) from None
         report = _result(lambda guide: guide.gaps(since), corpus, home, chroma_url)
         if export is not None:
             try:

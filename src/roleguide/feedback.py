@@ -8,6 +8,7 @@ several processes (web workers, the CLI) write to it at once without losing a ro
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from .models import Answer
 
 __all__ = ["LOG_FILE", "MAX_COMMENT_CHARS", "LoggedQuestion", "QuestionLog", "new_answer_id"]
 
+log = logging.getLogger("roleguide.feedback")
 LOG_FILE = "log.sqlite3"
 MAX_COMMENT_CHARS = 1000
 BUSY_TIMEOUT_MS = 30_000
@@ -87,16 +89,23 @@ class QuestionLog:
                     self._ready = True
                 with conn:  # one transaction, committed on leaving
                     yield conn
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:
             raise RoleGuideError(
                 f"cannot write the question log {self.path} ({e}); check the folder is "
                 "writable, or set ROLEGUIDE_LOG=off"
             ) from e
 
     def record(self, answer: Answer) -> None:
-        """Log one final answer (nothing when logging is off)."""
+        """Log one final answer (nothing when logging is off). A log that cannot be written
+        costs a warning, never the answer."""
         if not self.enabled or not answer.answer_id:
             return
+        try:
+            self._insert(answer)
+        except RoleGuideError as e:
+            log.warning("question not logged: %s", e)
+
+    def _insert(self, answer: Answer) -> None:
         citations = json.dumps(
             [{"source": c.source, "section": c.section, "quote": c.quote} for c in answer.citations]
         )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from .articles import Extracted, extract, fetch_url, is_url, read_item
+from .articles import Extracted, extract, fetch_url, front_matter, is_url, read_item
 from .corpus import corpus_files, load_document
 from .errors import ArticleError
 from .models import AddResult, ArticleInfo, RemoveResult
@@ -228,12 +228,8 @@ def remove_article(guide: RoleGuide, name: str) -> RemoveResult:
 
 
 def _front_matter(path: Path) -> dict:
-    with contextlib.suppress(OSError, ValueError, yaml.YAMLError):
-        head = path.read_bytes()[:8192].decode("utf-8", "replace")
-        match = re.match(r"\A---[ \t]*\r?\n(.*?)\r?\n---", head, re.S)
-        meta = yaml.safe_load(match.group(1)) if match else None
-        if isinstance(meta, dict):
-            return meta
+    with contextlib.suppress(OSError, ValueError):
+        return front_matter(path.read_bytes()[:16384].decode("utf-8", "replace"), path.name)[0]
     return {}
 
 

@@ -103,6 +103,7 @@ def _uploads(files: list | None) -> tuple[tempfile.TemporaryDirectory, list[Path
             raise RoleGuideError(f"{original.name}: larger than {MAX_ARTICLE_BYTES // 2**20} MB")
         target = Path(folder.name) / (Path(safe_name(original.stem)).stem + suffix)
         shutil.copyfile(original, target)
+        original.unlink(missing_ok=True)  # not left in Gradio's cache to be served back
         paths.append(target)
     return folder, paths
 
@@ -127,6 +128,9 @@ def articles_tab(guide: RoleGuide, mode: AdminMode, token: str = "") -> None:
         choices = [a.source for a in articles]
         return message, articles_html(articles), gr.update(choices=choices, value=None)
 
+    def uploaded(message: str):
+        return (*refreshed(message), None)  # and clear the upload box
+
     def outcome(result) -> str:
         lines = [
             f"Added **{a.source}** ({a.chunks} chunks; roles found: {', '.join(a.roles) or 'none'})"
@@ -139,7 +143,7 @@ def articles_tab(guide: RoleGuide, mode: AdminMode, token: str = "") -> None:
         try:
             folder, paths = _uploads(files)
             with folder:
-                return refreshed(outcome(guide.add(*paths)))
+                return uploaded(outcome(guide.add(*paths)))
         except RoleGuideError as e:
             raise gr.Error(str(e)) from None
 
@@ -194,9 +198,8 @@ def articles_tab(guide: RoleGuide, mode: AdminMode, token: str = "") -> None:
             gaps_button = gr.Button("Show the gaps report", elem_id="rg-gaps-button")
             gaps_box = gr.HTML(elem_id="rg-gaps-report", js_on_load=None)
         outputs = [status, table, chosen]
-        upload.click(
-            add_files, [files, given], outputs, api_name="articles_upload", api_visibility="private"
-        )
+        upload.click(add_files, [files, given], [*outputs, files], api_name="articles_upload",
+                     api_visibility="private")  # fmt: skip
         fetch.click(add_url, [url, given], outputs, api_name="articles_add_url",
                     api_visibility="undocumented")  # fmt: skip
         drop.click(remove, [chosen, given], outputs, api_name="articles_remove",
