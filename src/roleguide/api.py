@@ -347,9 +347,15 @@ class RoleGuide:
     def _answers(self, question: str, history: Sequence[Message] | None) -> Iterator[Answer]:
         query = self._resolve(question, history)
         if not self.manifest.get("chunks"):
+            where = self.settings.corpus_dir
+            why = (
+                f"the articles in {where} had no text left once boilerplate was dropped"
+                if self.manifest.get("files")
+                else f"{where} has no readable articles"
+            )
             raise CorpusError(
-                f"the index holds no passages: {self.settings.corpus_dir} has no readable "
-                "articles; put .md, .txt or .html files there and run `roleguide ingest`"
+                f"the index holds no passages: {why}; put .md, .txt or .html files with "
+                "article text there and run `roleguide ingest`"
             )
         pair = self._comparison_pair(query)
         table = self._comparison_answer(question, query, *pair) if pair is not None else None
