@@ -162,13 +162,14 @@ class CareerMap:
             if role in passages
         ]
 
-    def _about(self, role: str) -> list[Statement]:
-        """Statements about ``role`` alone, each distinct quote once, in article order."""
+    def _about(self, role: str, other: str | None = None) -> list[Statement]:
+        """Statements about ``role`` (and not about ``other``: a cell of one role never
+        quotes what "both" do), each distinct quote once, in article order."""
         seen: set[str] = set()
         out = []
         for s in self.statements():
             key = " ".join(s.text.split()).casefold()
-            if s.subject == (role,) and s.facet and key not in seen:
+            if role in s.subject and other not in s.subject and s.facet and key not in seen:
                 seen.add(key)
                 out.append(s)
         return out
@@ -193,7 +194,7 @@ class CareerMap:
         if a == b:
             raise InvalidQuestionError(f"pick two different roles to compare (both are {a})")
         by_facet: dict[str, dict[str, list[Statement]]] = {}
-        about = {a: self._about(a), b: self._about(b)}
+        about = {a: self._about(a, b), b: self._about(b, a)}
         together = [s for s in about[a] + about[b] if {a, b} <= self._covers(s)]
         for s in together + about[a] + about[b]:
             by_facet.setdefault(s.facet, {a: [], b: []})

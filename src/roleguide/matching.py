@@ -54,7 +54,7 @@ def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResu
     """Roles ranked by how many of ``interests`` the statements about them match."""
     cleaned = _clean(interests)
     by_unit: dict[tuple[str, int], Statement] = {
-        (s.chunk.id, s.position): s for s in careers.statements() if len(s.subject) == 1
+        (s.chunk.id, s.position): s for s in careers.statements() if s.subject
     }
     store = careers.index.dense_store()
     best: dict[str, dict[str, tuple[float, Statement]]] = {}
@@ -69,9 +69,10 @@ def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResu
                 continue
             overlap = len(topic & set(tokenize([s.text])[0])) / max(1, len(topic))
             score = (1.0 - float(relevance)) + _WORD_BONUS * overlap
-            mine = best.setdefault(s.subject[0], {})
-            if interest not in mine or score > mine[interest][0]:
-                mine[interest] = (score, s)
+            for role in s.subject:
+                mine = best.setdefault(role, {})
+                if interest not in mine or score > mine[interest][0]:
+                    mine[interest] = (score, s)
     ranked = [_role_match(info.name, cleaned, best.get(info.name, {})) for info in careers.roles()]
     ranked.sort(key=lambda m: (-m.matched, -m.score, m.role))
     return MatchResult(interests=tuple(cleaned), matches=tuple(ranked))

@@ -54,8 +54,8 @@ def comparison_markdown(table: Comparison, turn: int) -> str:
     def cell(c) -> str:
         if c.citation is None:
             return "*not stated in the articles*"
-        quote = md_escape(c.citation.quote).replace("\\|", "&#124;")
-        return f"“{quote}” [[{c.citation.number}]](#rg-{turn}-{c.citation.number})"
+        quotes = [(md_escape(x.quote).replace("\\|", "&#124;"), x.number) for x in c.citations]
+        return "<br>".join(f"“{q}” [[{n}]](#rg-{turn}-{n})" for q, n in quotes)
 
     head = f"| Facet | {md_escape(table.roles[0])} | {md_escape(table.roles[1])} |"
     rows = [
