@@ -183,3 +183,50 @@ def test_nothing_to_compare_says_so_in_one_line(homes, monkeypatch):
     result = CliRunner().invoke(app, ["compare", "Supply Chain Analyst", "Business Analyst"])
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].startswith("Nothing to compare: no article states")
+
+
+TABLES = """---
+title: "Fleet Coordinator vs Dispatch Supervisor"
+roles: [Fleet Coordinator, Dispatch Supervisor]
+---
+# Fleet Coordinator vs Dispatch Supervisor
+
+Fleet coordinators and dispatch supervisors both keep vehicles moving.
+
+## At a glance
+
+| Aspect | Fleet Coordinator | Dispatch Supervisor |
+| --- | --- | --- |
+| Main duty | Schedules vehicle maintenance and routes. | Assigns drivers to daily loads. |
+| Typical degree | Associate degree in logistics. | High school diploma plus experience. |
+
+## Pay and outlook
+
+| Role | Median salary | Job growth |
+| --- | --- | --- |
+| Fleet Coordinator | $52,000 | 5% |
+| Dispatch Supervisor | $48,000 | 3% |
+"""
+
+
+def test_table_columns_are_cells_per_role(tmp_path):
+    from roleguide import RoleGuide
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "fleet.md").write_text(TABLES, encoding="utf-8")
+    guide = RoleGuide(corpus_dir=corpus, home=tmp_path / "home")
+    table = guide.compare("fleet coordinator", "dispatch supervisors")
+    assert cells(table, "Main duty")[0] == [
+        ["Schedules vehicle maintenance and routes."],
+        ["Assigns drivers to daily loads."],
+    ]
+    assert cells(table, "Typical degree")[0] == [
+        ["Associate degree in logistics."],
+        ["High school diploma plus experience."],
+    ]
+    assert cells(table, "Median salary")[0] == [["$52,000"], ["$48,000"]]
+    assert cells(table, "Job growth")[0] == [["5%"], ["3%"]]
+    profile = guide.profile("Dispatch Supervisor")
+    facets = {s.facet: [c.quote for c in s.citations] for s in profile.sections}
+    assert facets["Median salary"] == ["$48,000"]

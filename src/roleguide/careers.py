@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .answer import cite, quote_span
 from .attribution import unit_subjects
+from .chunks import TABLE_HEADER_SEP
 from .errors import InvalidQuestionError
 from .facets import OVERVIEW, facet_key, facet_label, merge_labels
 from .index import ChunkRecord, VectorIndex
@@ -31,6 +32,7 @@ from .models import (
     RoleProfile,
 )
 from .roles import RoleCatalog
+from .structure import cells, plain
 
 __all__ = ["MAX_CELL_STATEMENTS", "CareerMap", "Statement", "facet_key"]
 
@@ -53,6 +55,7 @@ class Statement:
     end: int
     subject: tuple[str, ...]
     facet: str | None  # the merged facet's label; None for lines that say nothing
+    cell: bool = False  # one cell of a table row (the row itself is a statement too)
 
     @property
     def text(self) -> str:
@@ -125,14 +128,41 @@ class CareerMap:
                 self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
             )
             for i, ((a, b), subject, text) in enumerate(zip(spans, subjects, texts, strict=True)):
-                raw.append((chunk, i, a, b, subject, self._label(chunk, text)))
-        pairs = [(label, c.source) for c, *_, label in raw if label]
+                found = self._cells(chunk, a, b, subject)
+                raw.append((chunk, i, a, b, subject, None if found else self._label(chunk, text)))
+                raw += [(chunk, i, *cell, True) for cell in found]
+        pairs = [(r[5], r[0].source) for r in raw if r[5]]
         merged = merge_labels(pairs, self.index.embeddings.embed_documents)
         shown = _display_names(pairs, merged)
         return [
-            Statement(chunk, i, a, b, subject, shown[merged[label]] if label else None)
-            for chunk, i, a, b, subject, label in raw
+            Statement(c, i, a, b, subject, shown[merged[label]] if label else None, *cell)
+            for c, i, a, b, subject, label, *cell in raw
         ]
+
+    def _cells(self, chunk: ChunkRecord, a: int, b: int, subject: tuple[str, ...]) -> list:
+        """A table row's cells as ``(start, end, subject, facet)``: with roles as columns
+        each cell is about its column's role under the row's first cell; with a role per
+        row each cell is about the row's role under its column's header."""
+        if chunk.kind != "table" or not chunk.context:
+            return []
+        headers = chunk.context.split(TABLE_HEADER_SEP)
+        spans = [
+            (x + chunk.start, y + chunk.start)
+            for x, y in cells(chunk.text, a - chunk.start, b - chunk.start)
+        ]
+        if len(spans) != len(headers) or len(spans) < 2:
+            return []
+        first = chunk.text[spans[0][0] - chunk.start : spans[0][1] - chunk.start]
+        columns = [self.catalog.canonical(h) if self.catalog.mentions(h) else None for h in headers]
+        out = []
+        for (x, y), header, role in zip(spans[1:], headers[1:], columns[1:], strict=True):
+            if x == y:
+                continue
+            if role and any(columns[1:]) and not self.catalog.mentions(first):
+                out.append((x, y, (role,), plain(first)))
+            elif len(subject) == 1 and not any(columns[1:]):
+                out.append((x, y, subject, header))
+        return out
 
     def resolve(self, name: str) -> str:
         """The canonical role for ``name`` (alias, any case); unknown names list the known."""

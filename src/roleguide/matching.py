@@ -54,7 +54,7 @@ def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResu
     """Roles ranked by how many of ``interests`` the statements about them match."""
     cleaned = _clean(interests)
     by_unit: dict[tuple[str, int], Statement] = {
-        (s.chunk.id, s.position): s for s in careers.statements() if s.subject
+        (s.chunk.id, s.position): s for s in careers.statements() if s.subject and not s.cell
     }
     store = careers.index.dense_store()
     best: dict[str, dict[str, tuple[float, Statement]]] = {}
