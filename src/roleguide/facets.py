@@ -8,7 +8,8 @@ that only names a role, or restates the article's title, says which role a passa
 about, not what about it: its passages are the role's "Overview". Labels from different
 articles merge when their embeddings are at least ``MERGE_THRESHOLD`` alike (measured on
 hand-labelled pairs from both corpora, ``evals/facets/pairs.yaml``), or when they differ
-only in spelling (``facet_key``).
+only in spelling (``facet_key``). Mixing in the similarity of the facets' content was
+measured too (weights 0.5–0.8 for the name): no better on the test pairs, so names alone.
 """
 
 from __future__ import annotations
@@ -153,9 +154,9 @@ def merge_labels(
     """``{label: the label of its merged facet}`` for ``(label, source)`` pairs.
 
     Labels are taken most widely used first (articles, then units); each joins the facet
-    with the same ``facet_key``, else the most similar one at least ``threshold`` alike
-    that no article of its own uses (an article with two headings means two things), else
-    starts its own.
+    with the same ``facet_key``, else the most similar one when at least ``threshold``
+    alike and no article of its own uses that one (an article with two headings means two
+    things), else starts its own.
     """
     sources: dict[str, set[str]] = {}
     for label, source in labels:
@@ -169,13 +170,11 @@ def merge_labels(
     out: dict[str, str] = {}
     for label in order:
         same = [h for h in members if facet_key(h) == facet_key(label)]
-        scored = [
-            (_dot(vectors[label], vectors[h]), h)
-            for h, used in members.items()
-            if not used & sources[label]
-        ]
+        scored = [(_dot(vectors[label], vectors[h]), h) for h in members]
         best = max(scored, default=(0.0, ""))
-        head = same[0] if same else best[1] if best[0] >= threshold else label
+        # nearest to a facet its own article tells apart from it: a facet of its own
+        near = best[0] >= threshold and not members[best[1]] & sources[label]
+        head = same[0] if same else best[1] if near else label
         members.setdefault(head, set()).update(sources[label])
         out[label] = head
     return out
