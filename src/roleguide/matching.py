@@ -17,6 +17,7 @@ from .answer import cite
 from .errors import InvalidQuestionError
 from .lexical import tokenize
 from .models import InterestHit, MatchResult, RoleMatch
+from .structure import plain
 
 if TYPE_CHECKING:
     from .careers import CareerMap, Statement
@@ -46,7 +47,7 @@ def _clean(interests: Sequence[str] | str) -> list[str]:
 
 
 def _short(text: str, limit: int = 90) -> str:
-    text = " ".join(text.split())
+    text = plain(text)
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 

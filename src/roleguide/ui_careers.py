@@ -6,10 +6,17 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from .models import Cell, Comparison, MatchResult, RoleProfile
+from .models import Cell, Citation, Comparison, MatchResult, RoleProfile
+from .structure import plain
 from .ui_html import _card, _link
 
 __all__ = ["comparison_html", "match_html", "profile_html"]
+
+
+def _quote(c: Citation) -> str:
+    """A quote as read: the article's Markdown emphasis (``**Skills**:``) not shown as
+    asterisks; the source card keeps the verbatim text."""
+    return html.escape(plain(c.quote))
 
 
 def _cell_html(c: Cell) -> str:
@@ -17,7 +24,7 @@ def _cell_html(c: Cell) -> str:
         return (
             f"<td class='rg-none' data-role='{html.escape(c.role)}'>not stated in the articles</td>"
         )
-    quotes = "".join(f"<p>“{html.escape(x.quote)}” {_link(x, 'c')}</p>" for x in c.citations)
+    quotes = "".join(f"<p>“{_quote(x)}” {_link(x, 'c')}</p>" for x in c.citations)
     return f"<td data-role='{html.escape(c.role)}'>{quotes}</td>"
 
 
@@ -68,9 +75,7 @@ def profile_html(found: RoleProfile, corpus_dir: Path) -> str:
         )
     cites = []
     for section in found.sections:
-        items = "".join(
-            f"<li>“{html.escape(c.quote)}” {_link(c, 'p')}</li>" for c in section.citations
-        )
+        items = "".join(f"<li>“{_quote(c)}” {_link(c, 'p')}</li>" for c in section.citations)
         cites += section.citations
         parts.append(f"<h3>{html.escape(section.facet)}</h3><ul class='rg-facts'>{items}</ul>")
     if cites:
@@ -99,7 +104,7 @@ def match_html(result: MatchResult, corpus_dir: Path) -> str:
             mark = "✓" if h.matched else "–"
             quiet = "" if h.matched else " class='rg-none'"
             lines.append(
-                f"<li{quiet}>{mark} {html.escape(h.interest)}: “{html.escape(h.citation.quote)}” "
+                f"<li{quiet}>{mark} {html.escape(h.interest)}: “{_quote(h.citation)}” "
                 f"{_link(h.citation, f'm{rank}')}</li>"
             )
         cards = "".join(_card(c, f"m{rank}", corpus_dir) for c in m.evidence)
