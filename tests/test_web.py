@@ -253,7 +253,7 @@ def test_career_tabs_compare_profile_and_match(web):
     with browser_page() as page:
         page.goto(web + "/")
         page.get_by_role("tab", name="Compare roles").click()
-        table = page.locator("#rg-compare-table table.rg-table")
+        table = page.locator("#rg-compare-table table.rg-table").first
         table.wait_for(timeout=30_000)
         headers = table.locator("thead th").all_inner_texts()
         assert headers == ["Facet", "Logistics Manager", "Operations Manager"]

@@ -1,10 +1,10 @@
 """Career tools over the index: roles, facets, compare two roles, a role's profile, match.
 
-Facets are the articles' own labels ("Budget Control:", "Skill Set:"), merged across
-articles when they differ only in plural or punctuation. Every sentence of a facet
-paragraph is attributed to the role it speaks about (``RoleCatalog.subjects``), so a
-cell for one role never quotes a sentence about the other. Nothing here is specific to
-the four bundled articles.
+Every sentence, bullet item and table row of the corpus is a ``Statement``: attributed to
+the role it speaks about (``attribution.unit_subjects``) and filed under the facet its
+article's structure gives it (``facets.facet_label``: a labelled paragraph, a heading, a
+key–value line), merged across articles by meaning (``facets.merge_labels``). A cell for
+one role never quotes a statement about the other. Nothing here is specific to one article.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from .answer import cite, quote_span
 from .attribution import unit_subjects
+from .chunks import TABLE_HEADER_SEP
 from .errors import InvalidQuestionError
+from .facets import OVERVIEW, facet_key, facet_label, merge_labels
 from .index import ChunkRecord, VectorIndex
-from .lexical import tokenize
 from .models import (
     Cell,
     Citation,
@@ -28,47 +29,33 @@ from .models import (
     MatchResult,
     ProfileSection,
     RoleInfo,
-    RoleMatch,
     RoleProfile,
 )
 from .roles import RoleCatalog
+from .structure import cells, plain
 
-__all__ = ["CareerMap", "Statement", "facet_key"]
+__all__ = ["MAX_CELL_STATEMENTS", "CareerMap", "Statement", "facet_key"]
 
-MAX_INTERESTS = 10
-MAX_INTEREST_CHARS = 200
-
-
-def facet_key(label: str) -> str:
-    """Merge key for facet labels: case, punctuation, plurals and little words ignored.
-
-    >>> facet_key("Scope of Responsibilities") == facet_key("Scope of Responsibility")
-    True
-    >>> facet_key("Strategic vs. Tactical")
-    'strategic tactical'
-    """
-    words = re.findall(r"[a-z0-9]+", label.casefold())
-    keep = [w for w in words if w not in {"of", "the", "and", "vs", "versus", "in", "a", "an"}]
-    stems = []
-    for w in keep:
-        if len(w) > 4 and w.endswith("ies"):
-            w = w[:-3] + "y"
-        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        stems.append(w)
-    return " ".join(stems)
+MAX_CELL_STATEMENTS = 4  # a comparison cell stays readable; the profile has them all
+# a key–value line with no colon: "Median Salary (2019)* $81,409", "Required Education
+# Bachelor's degree": the key is the capitalised words before the value
+_KEY_WORD = re.compile(r"[A-Z][\w'’/-]*")
+# a line that only names where figures come from ("Source: *U.S. Bureau…") says nothing
+_SOURCE_LINE = re.compile(r"^\W*sources?\b", re.I)
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One sentence of the corpus and the role(s) it speaks about."""
+    """One sentence (bullet item, table row) of the corpus, the role(s) it speaks about and
+    the facet it is filed under."""
 
     chunk: ChunkRecord
     position: int
     start: int
     end: int
     subject: tuple[str, ...]
-    facet: str | None  # facet key for facet paragraphs, else None
+    facet: str | None  # the merged facet's label; None for lines that say nothing
+    cell: bool = False  # one cell of a table row (the row itself is a statement too)
 
     @property
     def text(self) -> str:
@@ -77,6 +64,30 @@ class Statement:
 
 def _citation(number: int, s: Statement, score: float = 1.0) -> Citation:
     return cite(number, s.chunk, s.start, s.end, score)
+
+
+def line_key(text: str) -> str:
+    """The key of a key–value line without a colon, or ``""`` when it has none.
+
+    >>> line_key("Required Education Bachelor's degree")
+    'Required Education'
+    >>> line_key("Median Salary (2019)* $81,409")
+    'Median Salary'
+    """
+    words = list(_KEY_WORD.finditer(text))
+    run = []
+    for m in words:
+        if run and text[run[-1].end() : m.start()].strip():
+            break
+        if not run and m.start() != 0:
+            return ""
+        run.append(m)
+    if not run:
+        return ""
+    rest = text[run[-1].end() :].lstrip()
+    if rest[:1].islower() or rest[:1] in ",;":  # the value starts with the last capital word
+        run = run[:-1]
+    return text[: run[-1].end()] if len(run) >= 2 else ""
 
 
 class CareerMap:
@@ -90,7 +101,6 @@ class CareerMap:
         self.source_roles = source_roles
         self._lock = threading.Lock()
         self._statements: list[Statement] | None = None
-        self._labels: dict[str, str] = {}
 
     # -- reading the index ---------------------------------------------------------------
     def statements(self) -> list[Statement]:
@@ -99,22 +109,59 @@ class CareerMap:
                 self._statements = self._load()
         return self._statements
 
+    def _label(self, chunk: ChunkRecord, text: str) -> str | None:
+        if _SOURCE_LINE.match(text) or text.rstrip().endswith("?"):
+            return None
+        if chunk.kind == "fragment" and not getattr(chunk, "context", ""):
+            key = line_key(text)
+            if key and not self.catalog.mentions(key):
+                return key
+        return facet_label(self.catalog, chunk, chunk.title)
+
     def _load(self) -> list[Statement]:
         chunks = sorted(self.index.iter_records(), key=lambda c: (c.source, c.start))
-        labels: dict[str, Counter] = {}
-        out = []
+        raw = []
         for chunk in chunks:
-            key = facet_key(chunk.section) if chunk.kind == "facet" else None
-            if key:
-                labels.setdefault(key, Counter())[chunk.section] += 1
             spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
             texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in spans]
             subjects = unit_subjects(
                 self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
             )
-            for i, ((a, b), subject) in enumerate(zip(spans, subjects, strict=True)):
-                out.append(Statement(chunk, i, a, b, subject, key))
-        self._labels = {k: c.most_common(1)[0][0] for k, c in labels.items()}
+            for i, ((a, b), subject, text) in enumerate(zip(spans, subjects, texts, strict=True)):
+                found = self._cells(chunk, a, b, subject)
+                raw.append((chunk, i, a, b, subject, None if found else self._label(chunk, text)))
+                raw += [(chunk, i, *cell, True) for cell in found]
+        pairs = [(r[5], r[0].source) for r in raw if r[5]]
+        merged = merge_labels(pairs, self.index.embeddings.embed_documents)
+        shown = _display_names(pairs, merged)
+        return [
+            Statement(c, i, a, b, subject, shown[merged[label]] if label else None, *cell)
+            for c, i, a, b, subject, label, *cell in raw
+        ]
+
+    def _cells(self, chunk: ChunkRecord, a: int, b: int, subject: tuple[str, ...]) -> list:
+        """A table row's cells as ``(start, end, subject, facet)``: with roles as columns
+        each cell is about its column's role under the row's first cell; with a role per
+        row each cell is about the row's role under its column's header."""
+        if chunk.kind != "table" or not chunk.context:
+            return []
+        headers = chunk.context.split(TABLE_HEADER_SEP)
+        spans = [
+            (x + chunk.start, y + chunk.start)
+            for x, y in cells(chunk.text, a - chunk.start, b - chunk.start)
+        ]
+        if len(spans) != len(headers) or len(spans) < 2:
+            return []
+        first = chunk.text[spans[0][0] - chunk.start : spans[0][1] - chunk.start]
+        columns = [self.catalog.canonical(h) if self.catalog.mentions(h) else None for h in headers]
+        out = []
+        for (x, y), header, role in zip(spans[1:], headers[1:], columns[1:], strict=True):
+            if x == y:
+                continue
+            if role and any(columns[1:]) and not self.catalog.mentions(first):
+                out.append((x, y, (role,), plain(first)))
+            elif len(subject) == 1 and not any(columns[1:]):
+                out.append((x, y, subject, header))
         return out
 
     def resolve(self, name: str) -> str:
@@ -145,105 +192,109 @@ class CareerMap:
             if role in passages
         ]
 
-    def _best(self, role: str, key: str, other: str) -> Statement | None:
-        """The first sentence about ``role`` alone in a ``key`` facet paragraph, preferring
-        articles that compare it with ``other``, then any article about ``role``."""
-        found = [s for s in self.statements() if s.facet == key and s.subject == (role,)]
+    def _about(self, role: str, other: str | None = None) -> list[Statement]:
+        """Statements about ``role`` (and not about ``other``: a cell of one role never
+        quotes what "both" do), each distinct quote once, in article order."""
+        seen: set[str] = set()
+        out = []
+        for s in self.statements():
+            key = " ".join(s.text.split()).casefold()
+            if role in s.subject and other not in s.subject and s.facet and key not in seen:
+                seen.add(key)
+                out.append(s)
+        return out
+
+    def _cell(self, found: list[Statement], role: str, other: str) -> list[Statement]:
+        """The statements of one cell: from the article that best covers the pair (one
+        comparing both, then one about ``role``), in article order."""
         if not found:
-            return None
+            return []
 
-        def rank(s: Statement) -> tuple:
-            covers = self.source_roles.get(s.chunk.source, [])
-            return (other not in covers, role not in covers, s.chunk.source, s.start)
+        def rank(source: str) -> tuple:
+            covers = self.source_roles.get(source, [])
+            return (other not in covers, role not in covers, source)
 
-        return min(found, key=rank)
+        best = min((s.chunk.source for s in found), key=rank)
+        return [s for s in found if s.chunk.source == best][:MAX_CELL_STATEMENTS]
 
     def compare(self, first: str, second: str) -> Comparison:
-        """One row per facet either role has, one cited quote per role (or none stated)."""
+        """One row per facet either role has, each cell the cited statements about that
+        role under it; facets both have come first, then those only one has."""
         a, b = self.resolve(first), self.resolve(second)
         if a == b:
             raise InvalidQuestionError(f"pick two different roles to compare (both are {a})")
-        order: list[str] = []
-        both = [
-            s
-            for s in self.statements()
-            if s.facet and {a, b} <= set(self.source_roles.get(s.chunk.source, []))
-        ]
-        rest = [s for s in self.statements() if s.facet]
-        for s in both + rest:
-            if s.facet not in order and (s.subject in ((a,), (b,))):
-                order.append(s.facet)
+        by_facet: dict[str, dict[str, list[Statement]]] = {}
+        about = {a: self._about(a, b), b: self._about(b, a)}
+        together = [s for s in about[a] + about[b] if {a, b} <= self._covers(s)]
+        for s in together + about[a] + about[b]:
+            by_facet.setdefault(s.facet, {a: [], b: []})
+        for role in (a, b):
+            for s in about[role]:
+                by_facet[s.facet][role].append(s)
+        shared = [f for f, cells in by_facet.items() if cells[a] and cells[b]]
+        order = sorted(by_facet, key=lambda f: (f not in shared, f == OVERVIEW))
         rows, citations = [], []
-        for key in order:
+        for facet in order:
             cells = []
             for role, other in ((a, b), (b, a)):
-                best = self._best(role, key, other)
-                if best is None:
-                    cells.append(Cell(role=role))
-                    continue
-                citation = _citation(len(citations) + 1, best)
-                citations.append(citation)
-                cells.append(Cell(role=role, citation=citation))
-            rows.append(FacetRow(facet=self._labels.get(key, key), cells=tuple(cells)))
-        return Comparison(roles=(a, b), rows=tuple(rows), citations=tuple(citations))
+                picked = self._cell(by_facet[facet][role], role, other)
+                cites = []
+                for s in picked:
+                    cites.append(_citation(len(citations) + 1, s))
+                    citations.append(cites[-1])
+                cells.append(Cell(role=role, citation=cites[0] if cites else None, more=cites[1:]))
+            rows.append(FacetRow(facet=facet, cells=tuple(cells)))
+        note = ""
+        if not shared:
+            note = f"Nothing to compare: no article states the same facet for {a} and {b}" + (
+                f" ({len(rows)} facets only one of them has)." if rows else "."
+            )
+        return Comparison(roles=(a, b), rows=tuple(rows), citations=tuple(citations), note=note)
+
+    def _covers(self, s: Statement) -> set[str]:
+        return set(self.source_roles.get(s.chunk.source, []))
+
+    def related(self, role: str) -> list[str]:
+        """Roles an article compares ``role`` with (covers beside it), most articles first."""
+        counts: Counter[str] = Counter()
+        for roles in self.source_roles.values():
+            if role in roles:
+                counts.update(r for r in roles if r != role)
+        known = {r.name for r in self.roles()}
+        return [r for r, _ in counts.most_common() if r in known]
 
     def profile(self, name: str) -> RoleProfile:
-        """Every sentence about the role, grouped by facet (or section), cited."""
+        """Every distinct statement about the role, grouped by facet, cited."""
         role = self.resolve(name)
         groups: dict[str, list[Statement]] = {}
-        for s in self.statements():
-            if role in s.subject and len(s.subject) == 1:
-                label = self._labels.get(s.facet, s.chunk.section) if s.facet else s.chunk.section
-                groups.setdefault(label, []).append(s)
+        for s in self._about(role):
+            groups.setdefault(s.facet, []).append(s)
+        order = sorted(groups, key=lambda f: f == OVERVIEW)
         sections, n = [], 0
-        for label, found in groups.items():
+        for label in order:
             cites = []
-            for s in found:
+            for s in groups[label]:
                 n += 1
                 cites.append(_citation(n, s))
             sections.append(ProfileSection(facet=label, citations=tuple(cites)))
-        return RoleProfile(role=role, sections=tuple(sections))
+        return RoleProfile(role=role, sections=tuple(sections), related=tuple(self.related(role)))
 
-    def match(self, interests: Sequence[str], per_role: int = 2) -> MatchResult:
-        """Rank roles by how well the articles' statements about them match ``interests``."""
-        if isinstance(interests, str):
-            interests = [interests]
-        cleaned = [" ".join(str(i).split()) for i in interests if str(i).strip()]
-        if not cleaned:
-            raise InvalidQuestionError("name at least one task or interest, e.g. 'contract law'")
-        if len(cleaned) > MAX_INTERESTS or any(len(i) > MAX_INTEREST_CHARS for i in cleaned):
-            raise InvalidQuestionError(
-                f"give at most {MAX_INTERESTS} interests of {MAX_INTEREST_CHARS} characters each"
-            )
-        by_sentence = {
-            (s.chunk.id, s.position): s for s in self.statements() if len(s.subject) == 1
-        }
-        store = self.index.dense_store()
-        totals: dict[str, float] = {}
-        evidence: dict[str, list[tuple[float, Statement]]] = {}
-        for interest in cleaned:
-            vector = self.index.embeddings.embed_query(interest)
-            topic = set(tokenize([interest])[0])
-            best: dict[str, tuple[float, Statement]] = {}
-            for doc, distance in store.similarity_search_by_vector_with_relevance_scores(
-                vector, k=60
-            ):
-                s = by_sentence.get((doc.metadata["chunk_id"], int(doc.metadata["position"])))
-                if s is None:
-                    continue
-                overlap = len(topic & set(tokenize([s.text])[0])) / max(1, len(topic))
-                score = (1.0 - float(distance)) + 0.15 * overlap
-                role = s.subject[0]
-                if role not in best or score > best[role][0]:
-                    best[role] = (score, s)
-            for role, (score, s) in best.items():
-                totals[role] = totals.get(role, 0.0) + score
-                evidence.setdefault(role, []).append((score, s))
-        ranked = []
-        for info in self.roles():
-            score = totals.get(info.name, 0.0) / len(cleaned)
-            picks = sorted(evidence.get(info.name, []), key=lambda p: -p[0])[:per_role]
-            cites = tuple(_citation(i, s, sc) for i, (sc, s) in enumerate(picks, start=1))
-            ranked.append(RoleMatch(role=info.name, score=round(score, 4), evidence=cites))
-        ranked.sort(key=lambda m: -m.score)
-        return MatchResult(interests=tuple(cleaned), matches=tuple(ranked))
+    def match(self, interests: Sequence[str]) -> MatchResult:
+        """Rank roles by how well the statements about them match ``interests``."""
+        from .matching import match_roles
+
+        return match_roles(self, interests)
+
+
+def _display_names(pairs: list[tuple[str, str]], merged: dict[str, str]) -> dict[str, str]:
+    """The name each merged facet is shown under: the spelling most articles use (then
+    the one most units have)."""
+    used: dict[str, dict[str, tuple[set[str], list[int]]]] = {}
+    for label, source in pairs:
+        sources, count = used.setdefault(merged[label], {}).setdefault(label, (set(), [0]))
+        sources.add(source)
+        count[0] += 1
+    return {
+        head: max(names, key=lambda x: (len(names[x][0]), names[x][1][0]))
+        for head, names in used.items()
+    }

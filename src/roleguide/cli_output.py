@@ -78,15 +78,23 @@ def _citation_lines(citations) -> None:
 
 
 def print_comparison(table) -> None:
+    """The comparison as a grid: facets both roles have, then (after a rule) those only
+    one has; a pair with nothing to compare prints its one-line note first."""
     from rich.table import Table
 
+    if table.note:
+        out.print(escape(table.note))
+    if not table.rows:
+        return
     grid = Table(show_lines=True, expand=True)
     grid.add_column("Facet", style="bold", ratio=1, overflow="fold")
     for role in table.roles:
         grid.add_column(role, ratio=3)
-    for row in table.rows:
+    for i, row in enumerate(table.rows):
+        if row.one_sided and (i == 0 or not table.rows[i - 1].one_sided) and i:
+            grid.add_section()
         cells = [
-            f"“{escape(c.citation.quote)}” [cyan][{c.citation.number}][/]"
+            "\n".join(f"“{escape(x.quote)}” [cyan][{x.number}][/]" for x in c.citations)
             if c.citation
             else "[dim]not stated in the articles[/]"
             for c in row.cells

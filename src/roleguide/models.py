@@ -16,6 +16,7 @@ __all__ = [
     "FacetRow",
     "GapGroup",
     "GapReport",
+    "InterestHit",
     "MatchResult",
     "ProfileSection",
     "RemoveResult",
@@ -54,10 +55,18 @@ class Cell(BaseModel):
 
     role: str
     citation: Citation | None = None
+    more: tuple[Citation, ...] = Field(
+        default=(), description="further statements about the role under the same facet"
+    )
 
     @property
     def quote(self) -> str | None:
         return self.citation.quote if self.citation else None
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """Every statement in the cell, the first one first."""
+        return (self.citation, *self.more) if self.citation else ()
 
 
 class FacetRow(BaseModel):
@@ -66,6 +75,11 @@ class FacetRow(BaseModel):
     facet: str
     cells: tuple[Cell, ...]
 
+    @property
+    def one_sided(self) -> bool:
+        """Only one of the two roles has a statement under this facet."""
+        return sum(c.citation is not None for c in self.cells) == 1
+
 
 class Comparison(BaseModel):
     """Two roles side by side, one row per facet the articles cover for either."""
@@ -73,19 +87,38 @@ class Comparison(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     roles: tuple[str, str]
-    rows: tuple[FacetRow, ...]
+    rows: tuple[FacetRow, ...] = Field(
+        description="facets both roles have first, then those only one of them has"
+    )
     citations: tuple[Citation, ...]
+    note: str = Field(default="", description="one line when there is nothing to compare")
+
+    @property
+    def shared(self) -> tuple[FacetRow, ...]:
+        """Rows with a statement for both roles."""
+        return tuple(r for r in self.rows if not r.one_sided)
+
+    @property
+    def folded(self) -> tuple[FacetRow, ...]:
+        """Rows only one role (usually: one article) covers; shown on request."""
+        return tuple(r for r in self.rows if r.one_sided)
 
     def to_markdown(self) -> str:
-        """A Markdown table: each cell a quote with its [n], or "not stated in the articles"."""
+        """A Markdown table: each cell its quotes with their [n], or "not stated in the
+        articles"; the note first when there is nothing to compare."""
 
         def cell(c: Cell) -> str:
             if c.citation is None:
                 return "*not stated in the articles*"
-            quote = c.citation.quote.replace("|", "\\|").replace("\n", " ")
-            return f"“{quote}” [{c.citation.number}]"
+            return "<br>".join(
+                "“" + x.quote.replace("|", "\\|").replace("\n", " ") + f"” [{x.number}]"
+                for x in c.citations
+            )
 
+        if not self.rows:
+            return self.note
         lines = [
+            *([self.note, ""] if self.note else []),
             f"| Facet | {self.roles[0]} | {self.roles[1]} |",
             "| --- | --- | --- |",
             *(f"| {r.facet} | " + " | ".join(cell(c) for c in r.cells) + " |" for r in self.rows),
@@ -116,6 +149,20 @@ class RoleProfile(BaseModel):
 
     role: str
     sections: tuple[ProfileSection, ...]
+    related: tuple[str, ...] = Field(
+        default=(), description="roles an article compares with this one"
+    )
+
+
+class InterestHit(BaseModel):
+    """One interest and the statement about the role that matched it best."""
+
+    model_config = ConfigDict(frozen=True)
+
+    interest: str
+    citation: Citation | None = None
+    similarity: float = 0.0
+    matched: bool = False
 
 
 class RoleMatch(BaseModel):
@@ -124,6 +171,11 @@ class RoleMatch(BaseModel):
     role: str
     score: float
     evidence: tuple[Citation, ...] = Field(description="the passages that justify the score")
+    matched: int = Field(default=0, description="how many of the interests a statement matched")
+    hits: tuple[InterestHit, ...] = Field(
+        default=(), description="per interest, the statement that matched it (or none)"
+    )
+    summary: str = Field(default="", description='"3 of your 4 interests matched, strongest: …"')
 
 
 class MatchResult(BaseModel):

@@ -24,18 +24,16 @@ from .errors import RoleGuideError
 from .models import Answer
 from .query import MAX_QUESTION_TOKENS
 from .ui_articles import AdminMode, admin_mode, articles_tab
+from .ui_careers import comparison_html, match_html, profile_html
 from .ui_feedback import FEEDBACK_OPTIONS, attach_feedback
 from .ui_html import (
     APP_CSS,
     APP_JS,
     answer_markdown,
-    comparison_html,
     corpus_table,
     counter_html,
     length_problem,
-    match_html,
     md_escape,
-    profile_html,
     sentences_for_streaming,
     sources_html,
 )

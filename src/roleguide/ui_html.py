@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cleaning import document_blocks
 from .corpus import load_document
-from .models import Answer, ArticleInfo, Citation, Comparison, MatchResult, RoleProfile
+from .models import Answer, ArticleInfo, Citation, Comparison
 from .web import APP_CSS, APP_JS
 
 __all__ = [
@@ -22,14 +22,11 @@ __all__ = [
     "APP_JS",
     "answer_markdown",
     "answer_plaintext",
-    "comparison_html",
     "comparison_markdown",
     "corpus_table",
     "counter_html",
     "length_problem",
-    "match_html",
     "md_escape",
-    "profile_html",
     "rewritten",
     "sentences_for_streaming",
     "sources_html",
@@ -54,8 +51,8 @@ def comparison_markdown(table: Comparison, turn: int) -> str:
     def cell(c) -> str:
         if c.citation is None:
             return "*not stated in the articles*"
-        quote = md_escape(c.citation.quote).replace("\\|", "&#124;")
-        return f"“{quote}” [[{c.citation.number}]](#rg-{turn}-{c.citation.number})"
+        quotes = [(md_escape(x.quote).replace("\\|", "&#124;"), x.number) for x in c.citations]
+        return "<br>".join(f"“{q}” [[{n}]](#rg-{turn}-{n})" for q, n in quotes)
 
     head = f"| Facet | {md_escape(table.roles[0])} | {md_escape(table.roles[1])} |"
     rows = [
@@ -286,51 +283,6 @@ def counter_html(text: str, max_chars: int, max_tokens: int) -> str:
 
 def _link(c: Citation, prefix: str) -> str:
     return f"<a href='#rg-{prefix}-{c.number}' class='rg-marker'>[{c.number}]</a>"
-
-
-def comparison_html(table: Comparison, corpus_dir: Path) -> str:
-    """The compare tab: the table (each cell a quote and its [n]) and the cards below."""
-    head = "".join(f"<th>{html.escape(r)}</th>" for r in table.roles)
-    rows = []
-    for row in table.rows:
-        cells = []
-        for c in row.cells:
-            if c.citation is None:
-                cells.append("<td class='rg-none'>not stated in the articles</td>")
-            else:
-                cells.append(f"<td>“{html.escape(c.citation.quote)}” {_link(c.citation, 'c')}</td>")
-        rows.append(f"<tr><th scope='row'>{html.escape(row.facet)}</th>{''.join(cells)}</tr>")
-    cards = "".join(_card(c, "c", corpus_dir) for c in table.citations)
-    return (
-        "<div class='rg-compare'><table class='rg-table'><thead><tr><th>Facet</th>"
-        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<h2>Sources</h2><div class='rg-sources'>{cards}</div></div>"
-    )
-
-
-def profile_html(found: RoleProfile, corpus_dir: Path) -> str:
-    """The profile tab: every statement about the role, grouped by facet, as cards."""
-    parts = [f"<div class='rg-profile'><h2>{html.escape(found.role)}</h2>"]
-    for section in found.sections:
-        cards = "".join(_card(c, "p", corpus_dir) for c in section.citations)
-        parts.append(f"<h3>{html.escape(section.facet)}</h3>{cards}")
-    return "".join(parts) + "</div>"
-
-
-def match_html(result: MatchResult, corpus_dir: Path) -> str:
-    """The match tab: roles ranked, each with the passages that justify its place."""
-    parts = ["<div class='rg-match'>"]
-    top = max((m.score for m in result.matches), default=1.0) or 1.0
-    for rank, m in enumerate(result.matches, start=1):
-        width = int(100 * m.score / top)
-        cards = "".join(_card(c, f"m{rank}", corpus_dir) for c in m.evidence)
-        parts.append(
-            f"<section class='rg-group'><div class='rg-q'>{rank}. {html.escape(m.role)} "
-            f"<span class='rg-section'>score {m.score:.2f}</span></div>"
-            f"<div class='rg-bar' style='width:{width}%'></div>{cards}</section>"
-        )
-    parts.append(f"<p class='rg-note'>{html.escape(result.note)}</p></div>")
-    return "".join(parts)
 
 
 def corpus_table(sources: list[ArticleInfo]) -> str:

@@ -147,6 +147,10 @@
       return;
     }
     card.open = true;
+    // a card behind a closed "Sources (n)" toggle: open the toggle first
+    for (let up = card.parentElement; up; up = up.parentElement) {
+      if (up.tagName === 'DETAILS') up.open = true;
+    }
     scrollPanelTo(card);
     card.classList.add('rg-flash');
     setTimeout(() => card.classList.remove('rg-flash'), 1500);
