@@ -100,6 +100,10 @@ def test_asking_imports_no_torch(built_home, corpus_dir):
         "g.ask('And what degree do they usually have?', history=[\n"
         "    {'role': 'user', 'content': 'Who handles customs compliance?'},\n"
         "    {'role': 'assistant', 'content': a.text}])\n"
+        # an abstention weighs paraphrases and a comparison merges facets by meaning:
+        # both embed words and labels at question time, through the question model too
+        "assert g.ask('What degree do procurement managers have?').abstained\n"
+        "assert g.compare('Operations Manager', 'Procurement Manager').rows\n"
         "print(g.index.embeddings.query_backend)\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )

@@ -14,10 +14,12 @@ import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from .answer import cite, quote_span
 from .attribution import unit_subjects
 from .chunks import TABLE_HEADER_SEP
+from .embeddings import embed_texts
 from .errors import InvalidQuestionError
 from .facets import OVERVIEW, facet_key, facet_label, merge_labels
 from .index import ChunkRecord, VectorIndex
@@ -132,7 +134,7 @@ class CareerMap:
                 raw.append((chunk, i, a, b, subject, None if found else self._label(chunk, text)))
                 raw += [(chunk, i, *cell, True) for cell in found]
         pairs = [(r[5], r[0].source) for r in raw if r[5]]
-        merged = merge_labels(pairs, self.index.embeddings.embed_documents)
+        merged = merge_labels(pairs, partial(embed_texts, self.index.embeddings))
         shown = _display_names(pairs, merged)
         return [
             Statement(c, i, a, b, subject, shown[merged[label]] if label else None, *cell)

@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,6 +31,7 @@ __all__ = [
     "PRECISIONS",
     "BundledModel",
     "HashEmbeddings",
+    "embed_texts",
     "embedding_model_id",
     "load_embeddings",
     "resolve_precision",
@@ -209,6 +211,26 @@ class BundledModel(Embeddings):
         if encoder is None:  # questions are float32 in every precision's model
             return self.documents_model.embed_query(text)
         return encoder.encode([text])[0].tolist()
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Several question-time texts (words, facet names, logged questions) through the
+        question model, so answering never loads torch; ``embed_documents`` without one."""
+        encoder = self._query_encoder()
+        if encoder is None:
+            return self.documents_model.embed_documents(texts)
+        step = 32
+        return [
+            row.tolist()
+            for i in range(0, len(texts), step)
+            for row in encoder.encode(texts[i : i + step])
+        ]
+
+
+def embed_texts(embeddings: Embeddings, texts: Sequence[str]) -> list[list[float]]:
+    """Embed short texts at question time: with the embedder's question model where it has
+    one (``BundledModel``: ONNX, no torch), else with ``embed_documents``."""
+    fast = getattr(embeddings, "embed_queries", None)
+    return fast(list(texts)) if fast is not None else embeddings.embed_documents(list(texts))
 
 
 class HashEmbeddings(Embeddings):

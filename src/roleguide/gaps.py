@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from .embeddings import embed_texts
 from .errors import RoleGuideError
 from .feedback import QuestionLog
 from .models import GapGroup, GapReport
@@ -52,7 +53,7 @@ def question_vectors(
     embeddings: Embeddings, questions: Sequence[str], domain: np.ndarray | None
 ) -> np.ndarray:
     """Unit vectors of the questions with the corpus's mean direction subtracted."""
-    vectors = np.asarray(embeddings.embed_documents(list(questions)), dtype=np.float64)
+    vectors = np.asarray(embed_texts(embeddings, questions), dtype=np.float64)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     if domain is not None:
         vectors = vectors - domain

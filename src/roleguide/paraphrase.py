@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 
+from .embeddings import embed_texts
 from .lexical import _stopwords
 
 __all__ = ["PARAPHRASE_COSINE", "WordSimilarity", "asks_amount", "content_words", "has_amount"]
@@ -56,7 +57,7 @@ class WordSimilarity:
         with self._lock:
             missing = sorted(w for w in words if w not in self._cache)
         if missing:
-            got = np.asarray(self.embeddings.embed_documents(missing), dtype=np.float32)
+            got = np.asarray(embed_texts(self.embeddings, missing), dtype=np.float32)
             got /= np.maximum(np.linalg.norm(got, axis=1, keepdims=True), 1e-12)
             with self._lock:
                 if len(self._cache) > _MAX_CACHE:
