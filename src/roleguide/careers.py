@@ -114,7 +114,9 @@ class CareerMap:
     def _label(self, chunk: ChunkRecord, text: str) -> str | None:
         if _SOURCE_LINE.match(text) or text.rstrip().endswith("?"):
             return None
-        if chunk.kind == "fragment" and not getattr(chunk, "context", ""):
+        # a key-value line ("Average Salary (2014) $111,810") names its own facet unless a
+        # heading gives one; a one-role article's title as its context gives none
+        if chunk.kind == "fragment" and getattr(chunk, "context", "") in ("", chunk.title):
             key = line_key(text)
             if key and not self.catalog.mentions(key):
                 return key
