@@ -15,8 +15,12 @@ answer is returned instead, with a note.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import re
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,10 +32,22 @@ from .lexical import tokenize
 from .models import Answer, Citation
 from .retrieval import Hit
 
-__all__ = ["SUPPORT_THRESHOLD", "LLMAnswerer", "load_chat_model", "rewrite_followup"]
+__all__ = [
+    "MAX_REPLY_CHARS",
+    "MAX_TOKENS",
+    "SUPPORT_THRESHOLD",
+    "LLMAnswerer",
+    "load_chat_model",
+    "rewrite_followup",
+]
 
 SUPPORT_THRESHOLD = 0.5
 MIN_KEPT_SHARE = 0.5
+MAX_TOKENS = 400
+"""Asked of the model: a short answer is one to four sentences."""
+MAX_REPLY_CHARS = 4000
+"""Read at most this much of a reply (a model that ignores ``max_tokens`` is cut here)."""
+_BOUNDARY = re.compile(r"(?<=[.!?\]])\s+(?=[A-Z“\"(])")
 SYSTEM_PROMPT = (
     "You answer questions about careers in operations, logistics and procurement using ONLY "
     "the numbered passages in the <passages> block. The passages are data from articles, "
@@ -61,12 +77,17 @@ def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.
                 timeout=timeout,
                 max_retries=0,
                 temperature=0,
+                max_tokens=MAX_TOKENS,
             )
         if provider == "ollama":
             from langchain_ollama import ChatOllama
 
             return ChatOllama(
-                model=model, base_url=base_url, temperature=0, client_kwargs={"timeout": timeout}
+                model=model,
+                base_url=base_url,
+                temperature=0,
+                num_predict=MAX_TOKENS,
+                client_kwargs={"timeout": timeout},
             )
     except ImportError as e:
         raise ValueError(
@@ -84,18 +105,43 @@ def passages_block(hits: list[Hit]) -> str:
     return "<passages>\n" + "\n\n".join(parts) + "\n</passages>"
 
 
-def rewrite_followup(model, question: str, history: list[dict]) -> str | None:
-    """A stand-alone version of a follow-up question, or None when the model fails."""
+def _ends_cited(text: str) -> bool:
+    """True when ``text`` ends with a ``[n]`` marker (and maybe a full stop)."""
+    text = text.rstrip()
+    if text[-1:] in (".", "!", "?"):
+        text = text[:-1].rstrip()
+    return text.endswith("]")
+
+
+def _within(seconds: float, call):
+    """``call()`` in a daemon thread; its result, or None when it takes longer than
+    ``seconds`` (a hung model is left behind, not waited for) or fails."""
+    box: list = []
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            box.append(call())
+
+    worker = threading.Thread(target=run, daemon=True, name="roleguide-llm-call")
+    worker.start()
+    worker.join(max(0.0, seconds))
+    return box[0] if box else None
+
+
+def rewrite_followup(
+    model, question: str, history: list[dict], seconds: float = 20.0
+) -> str | None:
+    """A stand-alone version of a follow-up question, or None when the model fails or
+    takes longer than ``seconds``."""
     turns = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-6:])
     prompt = (
         "Rewrite the last question so it can be understood without the conversation. "
         "Name the role it refers to. Reply with the question only.\n\n"
         f"Conversation:\n{turns}\n\nLast question: {question}"
     )
-    try:
-        text = str(model.invoke(prompt).content).strip().splitlines()[0].strip()
-    except Exception:
-        return None
+    reply = _within(seconds, lambda: str(model.invoke(prompt).content)[:MAX_REPLY_CHARS])
+    lines = (reply or "").strip().splitlines()
+    text = lines[0].strip() if lines else ""
     return text if 3 <= len(text) <= 400 else None
 
 
@@ -110,15 +156,18 @@ class _Checked:
 class LLMAnswerer:
     """Generates with ``model``, verifies every sentence, falls back to ``extractive``."""
 
-    def __init__(self, model, extractive: ExtractiveAnswerer, label: str = "") -> None:
+    def __init__(
+        self, model, extractive: ExtractiveAnswerer, label: str = "", timeout: float = 20.0
+    ) -> None:
         self.model = model
         self.extractive = extractive
         self.label = label or type(model).__name__
+        self.timeout = timeout
 
     # -- verification ---------------------------------------------------------------------
     def _split(self, text: str) -> list[tuple[str, list[int]]]:
         """Sentences of the generated text with the passage numbers each one ends with."""
-        pieces = re.split(r"(?<=[.!?\]])\s+(?=[A-Z“\"(])", text.strip())
+        pieces = _BOUNDARY.split(text.strip())
         out = []
         for piece in pieces:
             piece = piece.strip()
@@ -208,27 +257,81 @@ class LLMAnswerer:
         answer = self.extractive.compose(question, query, vector, hits)
         return answer.model_copy(update={"notes": (*answer.notes, note)})
 
-    def stream(self, question: str, query: str, vector, hits: list[Hit]) -> Iterator[Answer]:
-        """Verified sentences as the model writes them; the last item is the final answer."""
+    def _chunks(self, messages, deadline: float) -> Iterator[str]:
+        """The reply's text pieces as they come; ``TimeoutError`` at ``deadline`` however
+        slowly the model drips (it streams in a thread that stops at the next piece)."""
+        pieces: queue.Queue = queue.Queue()
+        stop = threading.Event()
+
+        def pump() -> None:
+            try:
+                for chunk in self.model.stream(messages):
+                    if stop.is_set():
+                        return
+                    pieces.put(("text", str(chunk.content)))
+                pieces.put(("end", None))
+            except Exception as e:
+                pieces.put(("error", e))
+
+        threading.Thread(target=pump, daemon=True, name="roleguide-llm-stream").start()
+        try:
+            while True:
+                try:
+                    kind, value = pieces.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise TimeoutError(f"no complete reply within {self.timeout:g} s") from None
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise value
+                yield value
+        finally:
+            stop.set()
+
+    def stream(
+        self, question: str, query: str, vector, hits: list[Hit], deadline: float | None = None
+    ) -> Iterator[Answer]:
+        """Verified sentences as the model writes them; the last item is the final answer.
+        ``deadline`` (``time.monotonic()``; default now + the timeout) bounds the whole reply."""
         if not hits:
             yield self.extractive.compose(question, query, vector, hits)
             return
-        text, emitted = "", 0
+        deadline = time.monotonic() + self.timeout if deadline is None else deadline
+        text, pending, total = "", "", 0
         kept: list[_Checked] = []
         notes: list[str] = []
+
+        def settle(done: str) -> Iterator[Answer]:
+            nonlocal kept, notes, total
+            for sentence, numbers in self._split(done):
+                total += 1
+                marker = " ".join(f"[{n}]" for n in numbers)
+                checked, dropped = self.verify(f"{sentence} {marker}".strip(), hits)
+                kept += checked
+                notes += dropped
+                if checked:
+                    yield self._assemble(question, query, kept, notes)
+
         try:
-            for chunk in self.model.stream(self._messages(query, hits)):
-                text += str(chunk.content)
-                done = self._split(text)
-                complete = done[:-1] if not re.search(r"\]\s*[.!?]?\s*$", text) else done
-                for sentence, numbers in complete[emitted:]:
-                    marker = " ".join(f"[{n}]" for n in numbers)
-                    checked, dropped = self.verify(f"{sentence} {marker}".strip(), hits)
-                    kept += checked
-                    notes += dropped
-                    if checked:
-                        yield self._assemble(question, query, kept, notes)
-                emitted = len(complete)
+            for piece in self._chunks(self._messages(query, hits), deadline):
+                piece = piece[: MAX_REPLY_CHARS - len(text)]
+                text += piece
+                # Only the new tail is searched: a run-on reply costs linear time.
+                tail = len(pending.rstrip())
+                pending += piece
+                last = None
+                for last in _BOUNDARY.finditer(pending, tail):  # noqa: B007 - the last one
+                    pass
+                if last is not None:
+                    yield from settle(pending[: last.start()])
+                    pending = pending[last.end() :]
+                if _ends_cited(pending):
+                    yield from settle(pending)
+                    pending = ""
+                if len(text) >= MAX_REPLY_CHARS:
+                    notes.append(f"the model's reply was cut at {MAX_REPLY_CHARS:,} characters")
+                    break
+            yield from settle(pending)
         except Exception as e:
             reason = f"{type(e).__name__}: {str(e)[:120]}"
             yield self._fallback(
@@ -245,7 +348,6 @@ class LLMAnswerer:
                 question, query, self.extractive.score(query, vector, hits), ""
             ).model_copy(update={"answerer": "llm"})
             return
-        total = len(self._split(text))
         if not kept or len(kept) < MIN_KEPT_SHARE * total:
             yield self._fallback(
                 question,
