@@ -8,7 +8,9 @@ The model sees the retrieved passages numbered, inside a data block it is told n
 obey, and must end every sentence with the ``[n]`` of its passage. Then deterministic
 code checks each sentence: the ``[n]`` must exist and the passage must support the
 sentence (embedding similarity to its best sentence plus word overlap, over a threshold
-calibrated in tests/test_llm.py). Unsupported sentences are dropped and the answer says
+calibrated in tests/test_llm.py) and the sentence must claim nothing the passage does not:
+no flipped negation, stronger quantifier, new number, added words or swapped role
+(``claims``, measured on tests/data/llm_claims.yaml). Unsupported sentences are dropped and the answer says
 so; if too little survives, or the model cannot be reached in time, the extractive
 answer is returned instead, with a note.
 """
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answer import ExtractiveAnswerer, Scored, quote_span
+from .claims import claim_problems
 from .lexical import tokenize
 from .models import Answer, Citation
 from .retrieval import Hit
@@ -151,6 +154,7 @@ class _Checked:
     passage: int
     support: float
     best: Scored | None
+    problems: tuple[str, ...] = ()
 
 
 class LLMAnswerer:
@@ -163,6 +167,7 @@ class LLMAnswerer:
         self.extractive = extractive
         self.label = label or type(model).__name__
         self.timeout = timeout
+        self._word_vectors: dict[str, np.ndarray] = {}
 
     # -- verification ---------------------------------------------------------------------
     def _split(self, text: str) -> list[tuple[str, list[int]]]:
@@ -202,8 +207,55 @@ class LLMAnswerer:
         strangers = [r for r in catalog.unknown_roles(sentence) if r not in chunk.text.lower()]
         if strangers or (own and theirs and not set(own) & set(theirs)):
             support = 0.0
+        problems = self._claim_problems(sentence, chunk, sims, own)
+        if problems:  # a negation, quantifier, number or claim the passage does not make
+            support = 0.0
         scored = Scored(chunk, passage - 1, best, a, b, (), support, float(sims[best]), overlap)
-        return _Checked(sentence, passage, support, scored)
+        return _Checked(sentence, passage, support, scored, problems)
+
+    def _claim_problems(self, sentence: str, chunk, sims, own) -> tuple[str, ...]:
+        """What ``sentence`` claims that the passage's sentences about its role do not."""
+        info = self.extractive.analyse(chunk)
+        n = len(chunk.sentences)
+        mine = set(tokenize([sentence])[0]) - self._role_words()
+        # A role swap: the passage sentence sharing most of the claim's words is about
+        # another role ("Procurement Managers have a direct line to customer satisfaction").
+        shared = [len(mine & info.tokens[i]) for i in range(n)]
+        closest = int(np.argmax(shared))
+        theirs = info.subjects[closest]
+        if own and shared[closest] and theirs and not set(own) & set(theirs):
+            return (f"says of the {own[0]} what the passage says of another role",)
+        about = [
+            i
+            for i in range(n)
+            if not own or not info.subjects[i] or set(own) & set(info.subjects[i])
+        ]
+        if not about:
+            return (f"the passage says nothing about the {own[0]}",)
+        texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in info.spans]
+        return tuple(
+            claim_problems(
+                sentence, [texts[i] for i in about], sims[about], chunk.text, self.word_vectors
+            )
+        )
+
+    def _role_words(self) -> set[str]:
+        catalog = self.extractive.catalog
+        if getattr(self, "_role_stems", None) is None:
+            self._role_stems = set(tokenize([" ".join(catalog.roles)])[0])
+        return self._role_stems
+
+    def word_vectors(self, words: list[str]) -> np.ndarray:
+        """Normalised vectors of single words (cached), for the content-word check."""
+        todo = [w for w in dict.fromkeys(words) if w not in self._word_vectors]
+        if todo:
+            if len(self._word_vectors) > 50_000:
+                self._word_vectors.clear()
+            embedded = self.extractive.index.embeddings.embed_documents(todo)
+            for word, vector in zip(todo, embedded, strict=True):
+                v = np.asarray(vector, np.float32)
+                self._word_vectors[word] = v / max(float(np.linalg.norm(v)), 1e-12)
+        return np.stack([self._word_vectors[w] for w in words])
 
     def verify(self, text: str, hits: list[Hit]) -> tuple[list[_Checked], list[str]]:
         """The supported sentences (with their best passage) and notes on what was dropped."""
