@@ -10,9 +10,9 @@ code checks each sentence: the ``[n]`` must exist and the passage must support t
 sentence (embedding similarity to its best sentence plus word overlap, over a threshold
 calibrated in tests/test_llm.py) and the sentence must claim nothing the passage does not:
 no flipped negation, stronger quantifier, new number, added words or swapped role
-(``claims``, measured on tests/data/llm_claims.yaml). Unsupported sentences are dropped and the answer says
-so; if too little survives, or the model cannot be reached in time, the extractive
-answer is returned instead, with a note.
+(``claims``, measured on tests/data/llm_claims.yaml). Unsupported sentences are dropped
+and the answer says so; if too little survives, or the model cannot be reached in time,
+the extractive answer is returned instead, with a note.
 """
 
 from __future__ import annotations
