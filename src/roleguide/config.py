@@ -40,6 +40,8 @@ class Settings:
     llm_timeout: float = 20.0
     llm_rewrite: bool = True
     """let the LLM rewrite follow-up questions into stand-alone ones"""
+    max_request_bytes: int = 1_048_576
+    """The web app refuses request bodies over this size (413)."""
 
 
 DEFAULTS = Settings()
@@ -57,6 +59,7 @@ _ENV_NAMES = {
     "llm_base_url": "LLM_BASE_URL",
     "llm_timeout": "LLM_TIMEOUT",
     "llm_rewrite": "LLM_REWRITE",
+    "max_request_bytes": "MAX_REQUEST_BYTES",
 }
 
 
@@ -86,6 +89,11 @@ def _check(settings: Settings) -> Settings:
         raise ValueError(
             f"collection (or ROLEGUIDE_COLLECTION) must be 1-62 letters, digits, '-' or '_' "
             f"starting and ending with a letter or digit, got {settings.collection!r}"
+        )
+    if settings.max_request_bytes < 65_536:
+        raise ValueError(
+            "max_request_bytes (or ROLEGUIDE_MAX_REQUEST_BYTES) must be at least 65536, "
+            f"got {settings.max_request_bytes}"
         )
     if settings.llm_timeout <= 0:
         raise ValueError(

@@ -76,6 +76,11 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             gr.Warning(str(e))
             yield message, chat, history, turns, gr.skip()
             return
+        except Exception as e:
+            log.exception("ask failed")
+            gr.Warning(f"roleguide failed to answer ({type(e).__name__}: {e})")
+            yield message, chat, history, turns, gr.skip()
+            return
         turn = len(turns)
         chat = [*chat, {"role": "user", "content": md_escape(first.question)}, {}]
         answer = first
@@ -109,6 +114,9 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
             answer: Answer = guide.ask(question, history or [])
         except RoleGuideError as e:
             raise gr.Error(str(e)) from None
+        except Exception as e:  # never an error without a message over HTTP
+            log.exception("ask failed")
+            raise gr.Error(f"roleguide failed to answer ({type(e).__name__}: {e})") from None
         return answer.model_dump(mode="json")
 
     role_names = [r.name for r in guide.roles()]
@@ -131,7 +139,10 @@ def build_app(guide: RoleGuide) -> gr.Blocks:
         except RoleGuideError as e:
             return f"<p class='rg-none'>{html.escape(str(e))}</p>"
 
-    with gr.Blocks(title="roleguide — operations, logistics & procurement careers") as app:
+    with gr.Blocks(
+        title="roleguide — operations, logistics & procurement careers",
+        delete_cache=(600, 3600),  # uploaded files (if a tab takes any) go after an hour
+    ) as app:
         gr.Markdown(
             "## roleguide\n"
             "Questions about careers in **operations, logistics and procurement**, answered "
@@ -236,12 +247,21 @@ def serve(
     block: bool = True,
 ):
     """Start the web app; with ``block=False`` return ``(app, url)`` and keep serving."""
+    from starlette.middleware import Middleware
+
+    from .web_limits import RequestLimits, is_loopback, reap_slow_clients
+
     app = build_app(guide)
+    limits = Middleware(
+        RequestLimits,
+        max_bytes=guide.settings.max_request_bytes,
+        uploads=_takes_uploads(app),
+        loopback_only=is_loopback(host) and not share,
+    )
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
         share=share,
-        prevent_thread_lock=not block,
         show_error=False,
         quiet=not block,
         css=APP_CSS,
@@ -249,5 +269,16 @@ def serve(
         theme=gr.themes.Soft(),
         footer_links=["api"],
         max_file_size="1mb",
+        app_kwargs={"middleware": [limits]},
+        prevent_thread_lock=True,
     )
+    reap_slow_clients(app.server)
+    if block:
+        app.block_thread()
     return app, url
+
+
+def _takes_uploads(app: gr.Blocks) -> bool:
+    """True when some component of ``app`` accepts files (only then is /upload open)."""
+    kinds = (gr.File, gr.UploadButton, gr.Image, gr.Audio, gr.Video, gr.MultimodalTextbox)
+    return any(isinstance(block, kinds) for block in app.blocks.values())
