@@ -230,6 +230,10 @@ class RoleGuide:
             latest = self.index.manifest()
         except IndexMismatchError:
             return  # keep serving what is loaded; the writer will finish or be re-run
+        except BaseException as e:  # a Chroma server that stopped answering
+            if not is_store_failure(e):
+                raise
+            raise store_failure(e, self.index.where, self.settings.chroma_url) from e
         if latest and _generation(latest) != _generation(self.manifest):
             with self._lock:
                 if _generation(latest) != _generation(self.manifest):
