@@ -181,3 +181,19 @@ def test_ask_over_http_with_one_argument_or_a_bad_one_gets_a_message(served):
     with pytest.raises(Exception) as raised:
         client.predict("", [], api_name="/ask")
     assert "empty" in str(raised.value)
+
+
+def test_raw_http_ask_with_one_value_gets_a_message_not_null(served):
+    _, port = served
+    status, data = request(
+        port,
+        "POST",
+        "/gradio_api/call/ask",
+        body=json.dumps({"data": ["Who buys?"]}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert status == 200
+    event = json.loads(data)["event_id"]
+    _, stream = request(port, "GET", f"/gradio_api/call/ask/{event}")
+    payload = json.loads(stream.decode().split("data: ", 1)[1].splitlines()[0])
+    assert payload["error"] and "needed: 2, got: 1" in payload["error"]

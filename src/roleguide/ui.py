@@ -262,7 +262,7 @@ def serve(
         server_name=host,
         server_port=port,
         share=share,
-        show_error=False,
+        show_error=True,  # e.g. "/ask" called with too few values: say so, not null
         quiet=not block,
         css=APP_CSS,
         js=APP_JS,
