@@ -40,7 +40,7 @@ class Settings:
     llm_timeout: float = 20.0
     llm_rewrite: bool = True
     """let the LLM rewrite follow-up questions into stand-alone ones"""
-    max_request_bytes: int = 1_048_576
+    max_request_bytes: int = 8 * 2**20
     """The web app refuses request bodies over this size (413)."""
 
 
