@@ -151,3 +151,36 @@ def test_processes_share_the_server_while_one_ingests(chroma_url, corpus_copy, t
         assert len(result["answers"]) >= 4
         assert set(result["answers"]) == {"Logistics Manager", "Procurement Manager"}
     assert writer.index.chunks.count() == 50
+
+
+@pytest.mark.server
+def test_a_chroma_server_that_stops_is_named_in_one_line(corpus_dir, tmp_path):
+    """Issue 13, item 10: the server stops under a running guide (it was a raw
+    httpx.ConnectError, shown as a null error on the web)."""
+    from roleguide.errors import StoreUnavailableError
+
+    path, port = tmp_path / "chroma", free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path), "--port", str(port), "--host", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)
+        guide = RoleGuide(corpus_dir=corpus_dir, home=tmp_path / "home", chroma_url=url)
+        assert guide.ask("Who handles customs compliance?").citations
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with pytest.raises(StoreUnavailableError, match="Chroma server") as raised:
+        guide.ask("What degree do logistics managers have?")
+    assert "\n" not in str(raised.value) and "chroma run" in str(raised.value)

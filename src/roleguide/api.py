@@ -226,7 +226,9 @@ class RoleGuide:
             from .llm import LLMAnswerer
 
             label = self.settings.llm or type(self._chat_model).__name__
-            self.llm_answerer = LLMAnswerer(self._chat_model, self.answerer, label)
+            self.llm_answerer = LLMAnswerer(
+                self._chat_model, self.answerer, label, timeout=self.settings.llm_timeout
+            )
 
     def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
         """Bring the index in line with the corpus folder; returns what changed."""
@@ -254,6 +256,10 @@ class RoleGuide:
             latest = self.index.manifest()
         except IndexMismatchError:
             return  # keep serving what is loaded; the writer will finish or be re-run
+        except BaseException as e:  # a Chroma server that stopped answering
+            if not is_store_failure(e):
+                raise
+            raise store_failure(e, self.index.where, self.settings.chroma_url) from e
         if latest and _generation(latest) != _generation(self.manifest):
             with self._lock:
                 if _generation(latest) != _generation(self.manifest):
@@ -265,12 +271,12 @@ class RoleGuide:
             self.index.close()
             self.refresh(auto_ingest=False)
 
-    def _first_answers(self, question: str, history) -> Iterator[Answer]:
+    def _first_answers(self, question: str, history, deadline: float) -> Iterator[Answer]:
         """Retrieve and start answering, once more from a freshly opened index if the store
         fails under us (another process replaced it, or a server restarted)."""
         for attempt in (1, 2):
             try:
-                return self._answers(question, history)
+                return self._answers(question, history, deadline)
             except RoleGuideError:
                 raise
             except BaseException as e:
@@ -315,14 +321,19 @@ class RoleGuide:
         """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
         return self._resolve(clean_question(question, self.settings.max_question_chars), history)
 
-    def _resolve(self, question: str, history: Sequence[Message] | None) -> str:
+    def _resolve(
+        self, question: str, history: Sequence[Message] | None, deadline: float | None = None
+    ) -> str:
         self._ready()
         checked = _check_history(history)
         resolved = None
         if checked and self._chat_model is not None and self.settings.llm_rewrite:
             from .llm import rewrite_followup
 
-            resolved = rewrite_followup(self._chat_model, question, checked)
+            if deadline is None:
+                deadline = time.monotonic() + self.settings.llm_timeout
+            seconds = deadline - time.monotonic()
+            resolved = rewrite_followup(self._chat_model, question, checked, seconds)
         if resolved is None:
             resolved = resolve_followup(question, checked, self.catalog)
         return expand_intent(self.catalog.expand_abbreviations(self.catalog.normalise(resolved)))
@@ -336,16 +347,21 @@ class RoleGuide:
         answer_id = new_answer_id()
         question = clean_question(question, self.settings.max_question_chars)
         self._follow_ingests()
+        # One budget for the language model per question: rewriting a follow-up and
+        # writing the answer share it, so a hung model costs the timeout once.
+        deadline = time.monotonic() + self.settings.llm_timeout
         answer = None
-        for answer in self._first_answers(question, history):
+        for answer in self._first_answers(question, history, deadline):
             seconds = round(time.perf_counter() - began, 4)
             answer = answer.model_copy(update={"seconds": seconds, "answer_id": answer_id})
             yield answer
         if answer is not None:
             self.log.record(answer)  # the final answer, once the consumer has read it all
 
-    def _answers(self, question: str, history: Sequence[Message] | None) -> Iterator[Answer]:
-        query = self._resolve(question, history)
+    def _answers(
+        self, question: str, history: Sequence[Message] | None, deadline: float
+    ) -> Iterator[Answer]:
+        query = self._resolve(question, history, deadline)
         if not self.manifest.get("chunks"):
             where = self.settings.corpus_dir
             why = (
@@ -365,7 +381,7 @@ class RoleGuide:
             vector = self.query_vector(query)
             hits = self.retriever.search(query, vector)
             if self.llm_answerer is not None:
-                answers = self.llm_answerer.stream(question, query, vector, hits)
+                answers = self.llm_answerer.stream(question, query, vector, hits, deadline)
             else:
                 answers = iter([self.answerer.compose(question, query, vector, hits)])
         return answers

@@ -44,6 +44,8 @@ class Settings:
     """log questions, answers and citations in ``home``/log.sqlite3 (``off``: don't)"""
     admin_token: str = ""
     """lets the web app change the corpus when it listens beyond 127.0.0.1 or shares"""
+    max_request_bytes: int = 8 * 2**20
+    """The web app refuses request bodies over this size (413)."""
 
 
 DEFAULTS = Settings()
@@ -63,6 +65,7 @@ _ENV_NAMES = {
     "llm_rewrite": "LLM_REWRITE",
     "log": "LOG",
     "admin_token": "ADMIN_TOKEN",
+    "max_request_bytes": "MAX_REQUEST_BYTES",
 }
 
 
@@ -92,6 +95,11 @@ def _check(settings: Settings) -> Settings:
         raise ValueError(
             f"collection (or ROLEGUIDE_COLLECTION) must be 1-62 letters, digits, '-' or '_' "
             f"starting and ending with a letter or digit, got {settings.collection!r}"
+        )
+    if settings.max_request_bytes < 65_536:
+        raise ValueError(
+            "max_request_bytes (or ROLEGUIDE_MAX_REQUEST_BYTES) must be at least 65536, "
+            f"got {settings.max_request_bytes}"
         )
     if settings.llm_timeout <= 0:
         raise ValueError(

@@ -31,7 +31,7 @@ from langchain_core.embeddings import Embeddings
 
 from .chunks import CHUNKER_VERSION, Chunk
 from .embeddings import embedding_model_id
-from .errors import IndexMismatchError
+from .errors import IndexMismatchError, StoreUnavailableError
 from .lexical import LexicalIndex
 from .store import LEGACY_STORE, check_sqlite, is_store_failure, store_failure
 
@@ -115,7 +115,7 @@ def _http_client(url: str):
         client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl)
         client.heartbeat()
     except Exception as e:
-        raise IndexMismatchError(
+        raise StoreUnavailableError(
             f"cannot reach the Chroma server at {url} ({e}); start it (`chroma run --path DIR "
             f"--port {port}`) or unset ROLEGUIDE_CHROMA_URL to use the embedded store"
         ) from e

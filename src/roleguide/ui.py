@@ -89,6 +89,9 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
             first = next(partials) if problem is None else None
         except RoleGuideError as e:
             problem, kind = str(e), "rg-notice"
+        except Exception as e:  # a failure we did not foresee: said in the notice, not null
+            log.exception("ask failed")
+            problem, kind = f"roleguide failed to answer ({type(e).__name__}: {e})", "rg-notice"
         if first is None:
             problem = str(problem)[:1].upper() + str(problem)[1:]
             notice = f"<div class='{kind}' role='alert'>{html.escape(problem)}</div>"
@@ -141,6 +144,9 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
             answer: Answer = guide.ask(question, history or [])
         except RoleGuideError as e:
             raise gr.Error(str(e)) from None
+        except Exception as e:  # never an error without a message over HTTP
+            log.exception("ask failed")
+            raise gr.Error(f"roleguide failed to answer ({type(e).__name__}: {e})") from None
         return answer.model_dump(mode="json")
 
     role_names = [r.name for r in guide.roles()]
@@ -163,7 +169,10 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
         except RoleGuideError as e:
             return f"<p class='rg-none'>{html.escape(str(e))}</p>"
 
-    with gr.Blocks(title="roleguide — operations, logistics & procurement careers") as app:
+    with gr.Blocks(
+        title="roleguide — operations, logistics & procurement careers",
+        delete_cache=(600, 3600),  # uploaded files (if a tab takes any) go after an hour
+    ) as app:
         gr.Markdown(
             "# roleguide\n"
             "Questions about careers in **operations, logistics and procurement**, answered "
@@ -309,24 +318,42 @@ def serve(
     """Start the web app; with ``block=False`` return ``(app, url)`` and keep serving.
     The corpus can be changed from the Articles tab on 127.0.0.1 without ``share``, or
     anywhere with ``admin_token`` (default ``ROLEGUIDE_ADMIN_TOKEN``)."""
+    from starlette.middleware import Middleware
+
+    from .web_limits import RequestLimits, is_loopback, reap_slow_clients
+
     token = guide.settings.admin_token if admin_token is None else admin_token
     app = build_app(guide, admin_mode(host, share, token), token)
+    limits = Middleware(
+        RequestLimits,
+        max_bytes=guide.settings.max_request_bytes,
+        uploads=_takes_uploads(app),
+        loopback_only=is_loopback(host) and not share,
+    )
     _, url, _ = app.launch(
         server_name=host,
         server_port=port,
         share=share,
-        prevent_thread_lock=True,  # the HTTP API is added before serving blocks
-        show_error=False,
+        show_error=True,  # e.g. "/ask" called with too few values: say so, not null
         quiet=not block,
         css=APP_CSS,
         js=APP_JS,
         theme=gr.themes.Soft(),
         footer_links=["api"],
-        max_file_size="1mb",
+        max_file_size=guide.settings.max_request_bytes,  # uploads: the Articles tab only
+        app_kwargs={"middleware": [limits]},
+        prevent_thread_lock=True,
     )
     from .http_api import mount
 
     mount(app.app, guide, concurrency=CONCURRENCY, queue=QUEUE_SIZE)  # /api/*, /v1/* routes
+    reap_slow_clients(app.server)
     if block:
         app.block_thread()
     return app, url
+
+
+def _takes_uploads(app: gr.Blocks) -> bool:
+    """True when some component of ``app`` accepts files (only then is /upload open)."""
+    kinds = (gr.File, gr.UploadButton, gr.Image, gr.Audio, gr.Video, gr.MultimodalTextbox)
+    return any(isinstance(block, kinds) for block in app.blocks.values())
