@@ -101,9 +101,9 @@ def test_a_hung_model_costs_a_follow_up_the_timeout_once(model_server, built_hom
     assert answer.answerer == "extractive"
 
 
-@pytest.mark.parametrize("cap", [llm_module.MAX_REPLY_CHARS, 400_000])
+@pytest.mark.parametrize("cap", [4000, 400_000])
 def test_a_300_kb_run_on_reply_costs_linear_time(guide, built_home, corpus_dir, monkeypatch, cap):
-    monkeypatch.setattr(llm_module, "MAX_REPLY_CHARS", cap)
+    monkeypatch.setattr(llm_module, "MAX_REPLY_CHARS", cap, raising=False)
     run_on = "the logistics manager handles customs and " * 7200  # ~300 KB, no full stop
     model = GenericFakeChatModel(messages=iter([AIMessage(content=run_on + "[1].")]))
     llm_guide = RoleGuide(corpus_dir=corpus_dir, home=built_home, llm=model)
