@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
-import shutil
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import replace_directory
 
 __all__ = ["LexicalIndex", "SavedBM25", "tokenize"]
 
@@ -139,12 +139,7 @@ class LexicalIndex:
             self.retriever.save(str(staging), show_progress=False)
         (staging / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
         (staging / "generation").write_text(generation or "", encoding="utf-8")
-        old = directory.with_name(directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if directory.exists():
-            os.replace(directory, old)
-        os.replace(staging, directory)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_directory(staging, directory)
 
     @classmethod
     def load(cls, directory: Path, generation: str | None = None) -> LexicalIndex | None:

@@ -10,7 +10,6 @@ model, pooling, probe vector) goes beside it and into the index manifest.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import replace_directory
 from .onnx_query import (
     EXPORT_DIR,
     MIN_COSINE,
@@ -107,12 +107,7 @@ def make_export(target: Path, sentences: list[str], model_dir: Path, st_model) -
             )
         record["checked"] = {"sentences": len(texts), "min_cosine": round(worst, 7)}
         (staging / RECORD_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
-        old = target.with_name(target.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_directory(staging, target)
         return record
     finally:
         shutil.rmtree(staging, ignore_errors=True)
