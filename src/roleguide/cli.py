@@ -15,12 +15,13 @@ from rich.markup import escape
 from . import __version__
 from .cli_output import err, out, print_comparison, stream_answer
 from .errors import RoleGuideError
+from .roles import describe_roles
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="roleguide",
-    help="Cited answers about operations, logistics and procurement roles, from your articles.",
+    help="Cited answers about career roles, from your articles.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -98,7 +99,7 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
-    """Cited answers about operations, logistics and procurement roles."""
+    """Cited answers about career roles, from your articles."""
 
 
 @app.command()
@@ -206,7 +207,7 @@ def chat(
     except RoleGuideError as e:
         raise _fail(str(e)) from None
     out.print(
-        "[bold]roleguide[/] — ask about operations, logistics and procurement roles.\n"
+        f"[bold]roleguide[/] — ask about {describe_roles([r.name for r in guide.roles()])}.\n"
         "[dim]Type /clear to start over, /quit (or Ctrl-D) to leave.[/]"
     )
     history: list[dict] = []

@@ -18,7 +18,7 @@ import yaml
 
 from .titles import job_titles, title_key
 
-__all__ = ["ALIAS_FILE", "RoleCatalog", "RoleMention", "load_aliases"]
+__all__ = ["ALIAS_FILE", "RoleCatalog", "RoleMention", "describe_roles", "load_aliases"]
 
 ALIAS_FILE = "aliases.yaml"
 
@@ -282,3 +282,21 @@ class RoleCatalog:
                 rf"(?<!\()\b{re.escape(short)}s?\b(?!\))", lambda m, lg=long: f"{lg} ({m[0]})", text
             )
         return text
+
+
+def describe_roles(names: list[str], most: int = 6) -> str:
+    """The roles a corpus covers, in words, for a heading or a greeting.
+
+    >>> describe_roles(["Buyer", "Demand Planner", "Supply Planner"])
+    'Buyer, Demand Planner and Supply Planner'
+    >>> describe_roles(["A", "B", "C", "D"], most=2)
+    'A, B and 2 more roles'
+    >>> describe_roles([])
+    'no roles yet'
+    """
+    if not names:
+        return "no roles yet"
+    shown, rest = names[:most], len(names) - most
+    if rest > 0:
+        return f"{', '.join(shown)} and {rest} more role{'s' if rest > 1 else ''}"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"

@@ -23,6 +23,7 @@ from .api import RoleGuide
 from .errors import RoleGuideError
 from .models import Answer
 from .query import MAX_QUESTION_TOKENS
+from .roles import describe_roles
 from .ui_articles import AdminMode, admin_mode, articles_tab
 from .ui_careers import comparison_html, match_html, profile_html
 from .ui_feedback import FEEDBACK_OPTIONS, attach_feedback
@@ -170,13 +171,13 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
             return f"<p class='rg-none'>{html.escape(str(e))}</p>"
 
     with gr.Blocks(
-        title="roleguide — operations, logistics & procurement careers",
+        title="roleguide — cited answers about careers",
         delete_cache=(600, 3600),  # uploaded files (if a tab takes any) go after an hour
     ) as app:
         gr.Markdown(
             "# roleguide\n"
-            "Questions about careers in **operations, logistics and procurement**, answered "
-            "from the articles in the corpus. Every sentence is a quote; point at or tap "
+            "Questions about careers, answered from the articles in the corpus — they cover "
+            f"**{describe_roles(role_names)}**. Every sentence is a quote; point at or tap "
             "**[n]** to read it, or open a source card to see it in its article.",
             elem_id="rg-intro",
         )
