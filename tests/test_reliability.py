@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from roleguide import IndexMismatchError, RoleGuide
+from roleguide import IndexMismatchError, RoleGuide, RoleGuideError
 from roleguide.embeddings import HashEmbeddings
 from roleguide.index import VectorIndex
 from roleguide.ingest import ingest
@@ -269,3 +269,33 @@ def test_the_cli_names_the_fix_for_flipped_bytes_and_rebuild_repairs(corpus_copy
         [*cli, "ingest", "--rebuild"], env=env, capture_output=True, text=True, timeout=300
     )
     assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+
+
+class FailingQueryModel(HashEmbeddings):
+    """An embedder whose question-model step fails the way an unforeseen bug would."""
+
+    fail = False
+
+    def ensure_query_export(self, sentences):
+        if self.fail:
+            raise KeyError("query model")
+        return None
+
+
+def test_a_failure_after_the_store_writes_keeps_the_last_index(corpus_copy, tmp_path):
+    home, embeddings = tmp_path / "home", FailingQueryModel(64)
+    ingest(VectorIndex(home, embeddings), corpus_copy)
+    (corpus_copy / "extra.md").write_text(
+        "---\ntitle: Warehouse notes\nroles: [Warehouse Manager]\n---\nWarehouse Managers "
+        "run the loading docks and keep stock counts accurate across every shift.\n",
+        encoding="utf-8",
+    )
+    embeddings.fail = True
+    with pytest.raises(RoleGuideError, match="KeyError: 'query model'"):  # one line, its cause
+        ingest(VectorIndex(home, embeddings), corpus_copy)
+    guide = RoleGuide(
+        corpus_dir=corpus_copy, home=home, embeddings=HashEmbeddings(64), auto_ingest=False
+    )
+    answer = guide.ask("Who handles customs compliance?")
+    assert answer.citations and not answer.abstained
+    assert "extra.md" not in guide.manifest["files"]  # still the last complete ingest

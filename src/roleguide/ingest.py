@@ -214,24 +214,32 @@ def _delete(index: VectorIndex, gone: dict[str, int]) -> None:
 QUERY_CHECK_SENTENCES = 1000  # corpus sentences the ONNX question model is checked on
 
 
-def _ensure_query_model(index: VectorIndex) -> float:
-    """Make (or keep) the embedder's fast question model, checked on the corpus sentences,
-    and record it in the manifest; returns the seconds it took. A no-op for embedders
-    without one."""
-    began = time.perf_counter()
+def _query_model(index: VectorIndex) -> tuple[dict | None, float] | None:
+    """Make (or keep) the embedder's fast question model, checked on the corpus sentences
+    of ``index``: ``(its manifest record, seconds)``, or None for embedders without one."""
     ensure = getattr(index.embeddings, "ensure_query_export", None)
-    manifest = index.manifest()
-    if ensure is None or manifest is None:
-        return 0.0
+    if ensure is None:
+        return None
+    began = time.perf_counter()
     got = index.sentences.get(include=["documents"], limit=QUERY_CHECK_SENTENCES)
     record = ensure(list(got["documents"] or []))
     summary = None
     if record is not None:
         summary = {k: record[k] for k in ("model_sha256", "tokenizer_sha256", "source", "config")}
         summary["checked"] = record.get("checked")
+    return summary, time.perf_counter() - began
+
+
+def _ensure_query_model(index: VectorIndex) -> float:
+    """For an unchanged corpus: check the question model, record it if it changed."""
+    manifest = index.manifest()
+    made = _query_model(index) if manifest is not None else None
+    if made is None:
+        return 0.0
+    summary, seconds = made
     if manifest.get("query_model") != summary:
         index.write_manifest({**manifest, "query_model": summary})
-    return time.perf_counter() - began
+    return seconds
 
 
 def ingest(
@@ -301,7 +309,8 @@ def ingest(
         )
         if writer is not None and writer is not index:  # the last complete index stays
             writer.close()
-            shutil.rmtree(writer.home / writer.store_name, ignore_errors=True)
+            if _named_store(index) != writer.store_name:
+                shutil.rmtree(writer.home / writer.store_name, ignore_errors=True)
         if isinstance(e, RoleGuideError) or not is_store_failure(e):
             raise
         if full:
@@ -309,6 +318,14 @@ def ingest(
         raise store_failure(e, index.where, index.chroma_url) from e
     finally:
         lock.release()
+
+
+def _named_store(index: VectorIndex) -> str | None:
+    """The store folder the manifest names (None when it cannot be read)."""
+    try:
+        return (index.manifest() or {}).get("store")
+    except Exception:
+        return None
 
 
 def _skipped(report: IngestReport) -> dict[str, str]:
@@ -399,6 +416,10 @@ def _update(
         ).save(index.lexical_path(built))
     elif manifest is not None:
         built = manifest.get("built", built)  # same chunks: the BM25 index stays valid
+    # The question model is made before the manifest names this store: the manifest is an
+    # ingest's last step, so nothing failing after it can leave readers a half-made index.
+    made = _query_model(index)
+    report.query_model_seconds = made[1] if made is not None else 0.0
     index.write_manifest(  # always: it also names the store folder readers should use
         {
             "model": index.model_id,
@@ -414,10 +435,10 @@ def _update(
             "skipped": _skipped(report),
             "built": built,
             **({} if index.chroma_url else {"store": index.store_name}),
+            **({} if made is None else {"query_model": made[0]}),
         }
     )
     index.prune_lexical(built)  # earlier ingests' BM25 folders, now unreferenced
-    report.query_model_seconds = _ensure_query_model(index)
     index.mark_pending(False)
     index.forget_cached()
     return report
