@@ -179,3 +179,20 @@ def test_gap_sets_are_thirty_questions_of_five_kinds():
     for name in ("gaps_dev", "gaps_test"):
         kinds = yaml.safe_load((DATA / f"{name}.yaml").read_text())
         assert len(kinds) == 5 and all(len(qs) == 6 for qs in kinds.values())
+
+
+def test_the_apps_own_probes_stay_out_of_the_log(tmp_path, corpus_dir, built_home):
+    """Example checks, follow-up suggestions and the warm-up ask the guide too; only what
+    people ask is logged, so `gaps` reports their questions, not the app's."""
+    from articles_fixtures import copy_built
+
+    from roleguide import RoleGuide
+    from roleguide.ui import build_app
+
+    corpus, home = copy_built(corpus_dir, built_home, tmp_path)
+    guide = RoleGuide(corpus_dir=corpus, home=home)
+    assert guide.ask("What is the salary of a fleet manager?", record=False).abstained
+    build_app(guide)  # checks each example question against the corpus
+    assert guide.log.counts()["questions"] == 0
+    guide.ask("What is the salary of a fleet manager?")
+    assert guide.log.counts()["questions"] == 1

@@ -250,8 +250,10 @@ class RoleGuide:
             if now - self._checked < RELOAD_CHECK_SECONDS:
                 return
             self._checked = now
-        elif self.index.manifest_stamp() == self._stamp:
-            return
+        else:
+            stamp = self.index.manifest_stamp()
+            if stamp == self._stamp:
+                return
         try:
             latest = self.index.manifest()
         except IndexMismatchError:
@@ -264,6 +266,8 @@ class RoleGuide:
             with self._lock:
                 if _generation(latest) != _generation(self.manifest):
                     self.refresh(auto_ingest=False)
+        elif not self.settings.chroma_url:
+            self._stamp = stamp  # rewritten, same index (its question model noted): one look
 
     def _reopen(self) -> None:
         """Open the index afresh (a store under us was replaced, or stopped answering)."""
@@ -339,10 +343,11 @@ class RoleGuide:
         return expand_intent(self.catalog.expand_abbreviations(self.catalog.normalise(resolved)))
 
     def ask_stream(
-        self, question: str, history: Sequence[Message] | None = None
+        self, question: str, history: Sequence[Message] | None = None, *, record: bool = True
     ) -> Iterator[Answer]:
         """Like ``ask``, yielding the answer as it grows (verified sentence by sentence
-        with an LLM; at once with the extractive answerer). The last item is final."""
+        with an LLM; at once with the extractive answerer). The last item is final.
+        ``record=False`` keeps the app's own probes out of the question log."""
         began = time.perf_counter()
         answer_id = new_answer_id()
         question = clean_question(question, self.settings.max_question_chars)
@@ -355,7 +360,7 @@ class RoleGuide:
             seconds = round(time.perf_counter() - began, 4)
             answer = answer.model_copy(update={"seconds": seconds, "answer_id": answer_id})
             yield answer
-        if answer is not None:
+        if answer is not None and record:
             self.log.record(answer)  # the final answer, once the consumer has read it all
 
     def _answers(
@@ -386,13 +391,17 @@ class RoleGuide:
                 answers = iter([self.answerer.compose(question, query, vector, hits)])
         return answers
 
-    def ask(self, question: str, history: Sequence[Message] | None = None) -> Answer:
+    def ask(
+        self, question: str, history: Sequence[Message] | None = None, *, record: bool = True
+    ) -> Answer:
         """Answer ``question``; ``history`` is the conversation so far, for follow-ups.
 
         Raises ``InvalidQuestionError`` (a ``ValueError``) for an empty or over-long
-        question, with a message that says what to change.
+        question, with a message that says what to change. Every answer goes to the
+        question log (``ROLEGUIDE_LOG``) unless ``record=False``.
         """
-        return deque(self.ask_stream(question, history), maxlen=1)[0]  # the final answer
+        final = deque(self.ask_stream(question, history, record=record), maxlen=1)
+        return final[0]  # the final answer
 
     def _comparison_pair(self, query: str) -> tuple[str, str] | None:
         """The two roles of a plain "X vs Y" question (nothing asked beyond comparing them)."""

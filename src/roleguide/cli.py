@@ -430,7 +430,7 @@ def serve(
     try:
         guide = _guide(corpus, home, chroma_url, llm=llm)
         with err.status("Warming up…"):
-            guide.ask("Who handles customs compliance?")
+            guide.ask("Who handles customs compliance?", record=False)
         err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
         serve_app(guide, host, port, share=share, admin_token=admin_token)
     except RoleGuideError as e:

@@ -61,7 +61,7 @@ def _answerable_examples(guide: RoleGuide) -> list[str]:
     found = []
     for question in EXAMPLE_QUESTIONS:
         try:
-            if not guide.ask(question).abstained:
+            if not guide.ask(question, record=False).abstained:
                 found.append(question)
         except RoleGuideError:
             continue

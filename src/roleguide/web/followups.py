@@ -46,7 +46,7 @@ class FollowupSuggester:
             if key in self._verdicts:
                 return self._verdicts[key]
         try:
-            found = self.guide.ask(self.question(role, facet))
+            found = self.guide.ask(self.question(role, facet), record=False)
             good = not found.abstained and any(c.section == facet for c in found.citations[:2])
         except RoleGuideError:
             good = False
