@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Who handles customs compliance?"
 HI = [{"role": "user", "content": "hi"}]
 ONLY_ASSISTANT = [{"role": "assistant", "content": "hi"}]
+NULL_TEXT = [{"role": "user", "content": [{"type": "text", "text": None}]}]
 
 
 def _free_port() -> int:
@@ -104,6 +105,7 @@ def test_roles_compare_health_and_docs(server):
         ("/v1/chat/completions", {"model": "gpt-4", "messages": HI}, 404, "roleguide"),
         ("/v1/chat/completions", {"model": "roleguide", "messages": []}, 400, "messages"),
         ("/v1/chat/completions", {"model": "roleguide", "messages": ONLY_ASSISTANT}, 400, "last"),
+        ("/v1/chat/completions", {"model": "roleguide", "messages": NULL_TEXT}, 400, "text"),
     ],
 )  # fmt: skip
 def test_bad_requests_get_a_4xx_with_the_reason(server, path, body, status, reason):
@@ -121,8 +123,15 @@ def test_bad_requests_get_a_4xx_with_the_reason(server, path, body, status, reas
 
 
 def test_oversized_bodies_are_refused(server):
-    reply = httpx.post(server + "/api/ask", content=b"x" * 1_100_000, timeout=30)
+    """Over the web app's cap (ROLEGUIDE_MAX_REQUEST_BYTES, 8 MiB): 413, said as JSON."""
+    reply = httpx.post(server + "/api/ask", content=b"x" * (8 * 2**20 + 1), timeout=30)
     assert reply.status_code == 413 and "bytes" in reply.json()["detail"]
+
+
+def test_a_million_character_question_gets_the_length_message(server):
+    """Under the body cap, the question's own limit speaks (as in the web app)."""
+    reply = httpx.post(server + "/api/ask", json={"question": "x" * 1_000_000}, timeout=30)
+    assert reply.status_code == 400 and "2,000" in reply.json()["detail"]
 
 
 def test_openai_client_chat_completion_with_citations(server):

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
@@ -28,10 +28,11 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
 
 from . import __version__
 from .api import RoleGuide
-from .errors import RoleGuideError
+from .errors import ArticleError, InvalidQuestionError, RoleGuideError
 from .models import Answer, Comparison, RoleInfo
 from .openai_compat import (
     MODEL_ID,
@@ -41,10 +42,13 @@ from .openai_compat import (
     model_list,
 )
 
-__all__ = ["MAX_BODY_BYTES", "mount"]
+__all__ = ["mount"]
 
 log = logging.getLogger("roleguide.http")
-MAX_BODY_BYTES = 1_000_000  # the web app's max_file_size
+# Waiting requests hold one of FastAPI's 40 worker threads each: keep some free for
+# /api/health and /api/roles, which take no slot.
+MAX_WAITING = 32
+SLOT_WAIT_SECONDS = 60.0
 
 
 class ApiError(Exception):
@@ -80,18 +84,19 @@ class _Route(APIRoute):
             path = request.url.path
             try:
                 size = int(request.headers.get("content-length") or 0)
-                if size > MAX_BODY_BYTES:
-                    raise ApiError(413, f"the request body is over {MAX_BODY_BYTES:,} bytes")
+                limit = request.app.state.roleguide_max_body
+                if size > limit:
+                    raise ApiError(413, f"the request body is over {limit:,} bytes")
                 return await handler(request)
             except ApiError as e:
                 return JSONResponse(_error_body(path, e.status, e.message, e.kind), e.status)
             except RequestValidationError as e:
                 message = _validation_message(e)
                 return JSONResponse(_error_body(path, 400, message, "invalid_request_error"), 400)
-            except RoleGuideError as e:
+            except (InvalidQuestionError, ArticleError) as e:  # the request: fix and resend
                 return JSONResponse(_error_body(path, 400, str(e), "invalid_request_error"), 400)
-            except ValueError as e:
-                return JSONResponse(_error_body(path, 400, str(e), "invalid_request_error"), 400)
+            except RoleGuideError as e:  # the server's index or store: retry later
+                return JSONResponse(_error_body(path, 503, str(e), "server_error"), 503)
             except Exception:
                 log.exception("HTTP API error on %s", path)
                 message = "roleguide failed to answer; the server log has the details"
@@ -105,12 +110,14 @@ class _Gate:
 
     def __init__(self, concurrency: int, queue: int) -> None:
         self._slots = threading.BoundedSemaphore(concurrency)
-        self._room = threading.BoundedSemaphore(concurrency + queue)
+        self._room = threading.BoundedSemaphore(concurrency + min(queue, MAX_WAITING))
 
     def __enter__(self):
         if not self._room.acquire(blocking=False):
             raise ApiError(503, "roleguide is busy; retry in a moment", "server_error")
-        self._slots.acquire()
+        if not self._slots.acquire(timeout=SLOT_WAIT_SECONDS):
+            self._room.release()
+            raise ApiError(503, "roleguide is busy; retry in a moment", "server_error")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -217,11 +224,12 @@ def _router(guide: RoleGuide, gate: _Gate) -> APIRouter:
                 answer = guide.ask(question, history)
             return chat_completion(answer, completion_id, created)
         gate.__enter__()
+        release = _once(gate.__exit__)
         try:
             answers = guide.ask_stream(question, history)
             first = next(answers)  # a bad question is refused before the stream starts
         except BaseException:
-            gate.__exit__()
+            release()
             raise
 
         def events() -> Iterator[str]:
@@ -231,11 +239,29 @@ def _router(guide: RoleGuide, gate: _Gate) -> APIRouter:
                     yield f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n"
                 yield "data: [DONE]\n\n"
             finally:
-                gate.__exit__()
+                release()
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+        # A client gone before the stream starts never runs events()' finally: the
+        # background task releases the slot then (once, whichever comes first).
+        return StreamingResponse(
+            events(), media_type="text/event-stream", background=BackgroundTask(release)
+        )
 
     return router
+
+
+def _once(action: Callable[[], Any]) -> Callable[[], None]:
+    """``action`` made safe to call from several places: it runs the first time only."""
+    lock, done = threading.Lock(), []
+
+    def run() -> None:
+        with lock:
+            if done:
+                return
+            done.append(True)
+        action()
+
+    return run
 
 
 def _chain(first: Answer, rest: Iterator[Answer]) -> Iterator[Answer]:
@@ -244,7 +270,9 @@ def _chain(first: Answer, rest: Iterator[Answer]) -> Iterator[Answer]:
 
 
 def mount(app: FastAPI, guide: RoleGuide, *, concurrency: int = 4, queue: int = 64) -> None:
-    """Add the HTTP API to ``app`` (the Gradio app's FastAPI), with its own OpenAPI docs."""
+    """Add the HTTP API to ``app`` (the Gradio app's FastAPI), with its own OpenAPI docs.
+    Bodies are capped like the web app's (``ROLEGUIDE_MAX_REQUEST_BYTES``)."""
+    app.state.roleguide_max_body = guide.settings.max_request_bytes
     router = _router(guide, _Gate(concurrency, queue))
     app.include_router(router)
     schema: dict = {}

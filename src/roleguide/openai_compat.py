@@ -42,7 +42,13 @@ def _text(content) -> str:
         return ""
     if isinstance(content, str):
         return content
-    parts = [p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+    if not isinstance(content, list):
+        raise InvalidQuestionError("a message's content must be a string or a list of parts")
+    parts = [
+        p["text"]
+        for p in content
+        if isinstance(p, dict) and p.get("type") == "text" and isinstance(p.get("text"), str)
+    ]
     if len(parts) != len(content):
         raise InvalidQuestionError("messages may only hold text (no images, audio or files)")
     return "".join(parts)
