@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -69,6 +70,23 @@ class LoggedQuestion:
     thumbs_down: bool
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the log in WAL mode (kept in the file, so once is enough). Switching takes an
+    exclusive lock and SQLite answers "locked" at once, without its busy wait, while other
+    processes hold it: retry until they let go, within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class QuestionLog:
     """The SQLite log in ``home``; every call opens its own short connection."""
 
@@ -84,7 +102,7 @@ class QuestionLog:
             with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)) as conn:
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 if not self._ready:
-                    conn.execute("PRAGMA journal_mode = WAL")
+                    _use_wal(conn)
                     conn.executescript(_SCHEMA)
                     self._ready = True
                 with conn:  # one transaction, committed on leaving
