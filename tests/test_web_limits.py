@@ -108,24 +108,21 @@ def test_body_floods_are_refused_and_memory_stays_flat(served):
     assert one[0] in (413, "ConnectionResetError", "BrokenPipeError"), one
 
 
-def test_uploads_are_refused(served):
+def test_uploads_come_from_the_apps_own_page_only(served):
+    """On 127.0.0.1 the Articles tab takes uploads; another site's page may not post one."""
     _, port = served
     boundary = "rgboundary"
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n'
         f"Content-Type: text/plain\r\n\r\n{'x' * 1000}\r\n--{boundary}--\r\n"
     ).encode()
-    status, _ = request(
-        port,
-        "POST",
-        "/gradio_api/upload",
-        body=body,
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Origin": "http://evil.example",
-        },
-    )
-    assert status == 403
+
+    def upload(origin: str) -> int:
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}", "Origin": origin}
+        return request(port, "POST", "/gradio_api/upload", body=body, headers=headers)[0]
+
+    assert upload("http://evil.example") == 403
+    assert upload(f"http://127.0.0.1:{port}") == 200
 
 
 def test_unexpected_host_headers_are_rejected(served):

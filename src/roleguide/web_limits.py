@@ -2,7 +2,8 @@
 slow clients. Gradio runs on FastAPI/uvicorn, which bound none of these by default.
 
 - bodies over ``max_bytes`` get 413 (by ``Content-Length`` or while streaming in);
-- ``/gradio_api/upload`` is refused while the app has no upload component;
+- ``/gradio_api/upload`` is refused while the app has no upload component, and from
+  another site's page (an ``Origin`` other than the app's own) when it has one;
 - on a loopback bind, a ``Host`` other than 127.0.0.1/localhost/::1 gets 421 (DNS
   rebinding: a web page whose name resolves to 127.0.0.1 cannot talk to the app);
 - a connection that has not sent a whole request within ``SLOW_CLIENT_SECONDS`` is
@@ -11,6 +12,7 @@ slow clients. Gradio runs on FastAPI/uvicorn, which bound none of these by defau
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from ipaddress import ip_address
@@ -38,6 +40,16 @@ def _host_name(value: str) -> str:
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
 
 
+def _same_origin(headers: dict[bytes, bytes]) -> bool:
+    """True unless the browser says the request comes from another site's page: its
+    ``Origin`` names a host and port other than the ``Host`` it was sent to."""
+    origin = headers.get(b"origin", b"").decode("latin-1").strip().lower()
+    if not origin:
+        return True  # not sent by a browser page (a script, curl): no cross-site risk
+    netloc = origin.split("://", 1)[-1].rstrip("/")
+    return netloc == headers.get(b"host", b"").decode("latin-1").strip().lower()
+
+
 class RequestLimits:
     """ASGI middleware: body cap, upload policy, ``Host`` check (see module docstring)."""
 
@@ -48,8 +60,8 @@ class RequestLimits:
         self.loopback_only = loopback_only
 
     async def _refuse(self, send, status: int, message: str) -> None:
-        body = message.encode()
-        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+        body = json.dumps({"detail": message}).encode()  # what the HTTP API's clients read
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -66,8 +78,11 @@ class RequestLimits:
                 return await self._refuse(send, 421, "unexpected Host header")
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        if not self.uploads and scope["path"].rstrip("/").endswith("/upload"):
-            return await self._refuse(send, 403, "this app takes no file uploads")
+        if scope["path"].rstrip("/").endswith("/upload"):
+            if not self.uploads:
+                return await self._refuse(send, 403, "this app takes no file uploads")
+            if not _same_origin(headers):  # a form on another site posting to this app
+                return await self._refuse(send, 403, "uploads are taken from this app's page only")
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return await self._refuse(send, 413, f"request body over {self.max_bytes} bytes")
