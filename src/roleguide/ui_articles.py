@@ -139,7 +139,12 @@ def articles_tab(guide: RoleGuide, mode: AdminMode, token: str = "") -> None:
         return "\n\n".join(lines) + f"\n\n{result.seconds:.1f} s"
 
     def add_files(files, given: str | None):
-        allowed(given)
+        try:
+            allowed(given)
+        except gr.Error:  # refused: nothing of the upload stays in Gradio's cache
+            for f in files or []:
+                Path(getattr(f, "name", None) or str(f)).unlink(missing_ok=True)
+            raise
         try:
             folder, paths = _uploads(files)
             with folder:
