@@ -112,16 +112,21 @@ def main() -> None:
                 inproc.append((time.perf_counter() - began) * 1000)
         finally:
             app.close()
-    load = os.getloadavg()[0]
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    shared = (
+        "The machine was shared with other jobs, so these are upper bounds"
+        if load > cpus
+        else "Nothing else ran on the machine"
+    )
     cold, warm = firsts[: len(QUESTIONS)], firsts[len(QUESTIONS) :]
     lines = [
         SECTION,
         "",
         "Chromium (Debian) through Playwright at 1280×900, the app in the benchmark's own "
-        "process on the bundled corpus. The machine was shared with other jobs (2 cores, "
-        f"load average {load:.1f} at the end of the run), so these are upper bounds; the "
-        "in-process row, taken in the same run, shows how much of the time is the browser "
-        "and Gradio's queue rather than the search. `python benchmarks/bench_browser.py`.",
+        f"process on the bundled corpus. {shared} ({cpus} CPUs, load average {load:.1f} at "
+        "the end of the run); the in-process row, taken in the same run, shows how much of "
+        "the time is the browser and Gradio's queue rather than the search. "
+        "`python benchmarks/bench_browser.py`.",
         "",
         "| what | median | worst | target |",
         "| --- | --- | --- | --- |",
