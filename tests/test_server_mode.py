@@ -32,9 +32,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory):
-    path = tmp_path_factory.mktemp("chroma-server")
+def start_chroma(path: Path) -> tuple[subprocess.Popen, str]:
+    """A real `chroma run` on a free loopback port, answering its heartbeat; (process, URL)."""
     port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     server = subprocess.Popen(
@@ -47,12 +46,17 @@ def chroma_url(tmp_path_factory):
     while True:
         try:
             with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2):
-                break
+                return server, url
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 pytest.fail("`chroma run` did not start")
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def chroma_url(tmp_path_factory):
+    server, url = start_chroma(tmp_path_factory.mktemp("chroma-server"))
     yield url
     server.terminate()
     server.wait(timeout=30)
@@ -159,23 +163,8 @@ def test_a_chroma_server_that_stops_is_named_in_one_line(corpus_dir, tmp_path):
     httpx.ConnectError, shown as a null error on the web)."""
     from roleguide.errors import StoreUnavailableError
 
-    path, port = tmp_path / "chroma", free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    server = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path), "--port", str(port), "--host", "127.0.0.1"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_chroma(tmp_path / "chroma")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
         guide = RoleGuide(corpus_dir=corpus_dir, home=tmp_path / "home", chroma_url=url)
         assert guide.ask("Who handles customs compliance?").citations
     finally:
