@@ -65,11 +65,11 @@ def cold_ask(home: Path, runs: int = 3) -> float:
 def warm_latencies(guide, qs: list[str]) -> tuple[list[float], list[float]]:
     """``ask`` latency over ``qs`` (warm index, cold question cache) and query embedding alone."""
     for q in qs[:5]:
-        guide.ask(q)  # warm caches of the index, not of these questions
+        guide.ask(q, record=False)  # warm caches of the index, not of these questions
     guide._query_vectors.clear()
     latencies = []
     for q in qs:
-        seconds, _ = timed(lambda q=q: guide.ask(q))
+        seconds, _ = timed(lambda q=q: guide.ask(q, record=False))
         latencies.append(seconds * 1000)
     embed_ms = []
     for q in qs:

@@ -195,5 +195,7 @@ def test_cli_career_commands(cli_env):
     assert profile.exit_code == 0 and "Vendor Relationship" in profile.stdout
     match = runner.invoke(app, ["match", "negotiating with suppliers", "contract law"])
     assert match.exit_code == 0 and match.stdout.startswith("1. Procurement Manager")
+    assert "2 of your 2 interests matched" in match.stdout  # a score people can read
+    assert "contract law → “Procurement Managers require specialized skills" in match.stdout
     unknown = runner.invoke(app, ["compare", "Fleet Manager", "Operations Manager"])
     assert unknown.exit_code == 2 and "unknown role" in unknown.stderr

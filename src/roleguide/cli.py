@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -16,6 +16,9 @@ from . import __version__
 from .cli_output import err, out, print_comparison, stream_answer
 from .errors import RoleGuideError
 from .roles import describe_roles
+
+if TYPE_CHECKING:
+    from .models import Citation
 
 __all__ = ["app", "main"]
 
@@ -304,10 +307,21 @@ def match(
         _print_json(result)
         return
     for rank, m in enumerate(result.matches, start=1):
-        out.print(f"{rank}. [bold]{escape(m.role)}[/] [dim](score {m.score:.2f})[/]")
-        for c in m.evidence:
-            out.print(f"   “{escape(c.quote)}” [dim]— {escape(c.title)}, {escape(c.section)}[/]")
+        said = escape(m.summary) if m.summary else f"score {m.score:.2f}"
+        out.print(f"{rank}. [bold]{escape(m.role)}[/] — {said}")
+        for hit in m.hits:  # each interest, and the statement that matched it
+            found = hit.citation if hit.matched else None
+            said = _quoted(found) if found else "[dim]nothing said of this role matched it[/]"
+            out.print(f"   {escape(hit.interest)} → {said}")
+        if not m.hits:
+            for c in m.evidence:
+                out.print(f"   {_quoted(c)}")
     out.print(f"[dim]{escape(result.note)}[/]")
+
+
+def _quoted(c: Citation) -> str:
+    """A quote as the terminal shows it: verbatim, with its article and section dimmed."""
+    return f"“{escape(c.quote)}” [dim]— {escape(c.title)}, {escape(c.section)}[/]"
 
 
 @app.command("eval")

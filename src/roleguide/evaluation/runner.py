@@ -109,7 +109,7 @@ def run_answers(guide, question_set: QuestionSet) -> list[TurnResult]:
     for case in question_set.cases:
         history: list[dict] = []
         for i, turn in enumerate(case.as_turns()):
-            answer = guide.ask(turn.question, history)
+            answer = guide.ask(turn.question, history, record=False)  # not a user question
             checked = check_answer(turn, answer, guide.settings.corpus_dir)
             results.append(
                 TurnResult(
