@@ -71,7 +71,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from roleguide import RoleGuide
-    from roleguide.ui import serve
+    from roleguide.app.web.ui import serve
 
     with tempfile.TemporaryDirectory() as home:
         guide = RoleGuide(corpus_dir=ROOT / "corpus", home=Path(home))

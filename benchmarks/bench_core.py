@@ -90,10 +90,12 @@ def main() -> None:
         )
         help_runs.append(seconds)
 
-    import_s, _ = timed(lambda: __import__("roleguide.embeddings").embeddings.load_embeddings())
+    import_s, _ = timed(
+        lambda: __import__("roleguide.store.embeddings").store.embeddings.load_embeddings()
+    )
     from roleguide import RoleGuide
-    from roleguide.embeddings import load_embeddings
-    from roleguide.onnx_query import EXPORT_DIR
+    from roleguide.store.embeddings import load_embeddings
+    from roleguide.store.onnx_query import EXPORT_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"

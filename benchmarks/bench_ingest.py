@@ -31,8 +31,8 @@ TARGET = 0.80
 
 def sample(chunks: int):
     """Whole articles of the 10k synthetic corpus (every sentence new) up to ``chunks``."""
-    from roleguide.chunks import chunk_corpus
-    from roleguide.corpus import load_corpus
+    from roleguide.ingest.chunks import chunk_corpus
+    from roleguide.ingest.corpus import load_corpus
 
     picked, found = [], []
     for doc in load_corpus(corpus_for("10k")).documents:
@@ -60,7 +60,7 @@ def ours(docs, precision: str, query_model: Path | None = None) -> dict:
     """roleguide ingest of ``docs`` into a fresh index: rates end to end, embedding, store.
     ``query_model``: an ONNX export to copy into the fresh home first (made once)."""
     from roleguide import RoleGuide
-    from roleguide.onnx_query import EXPORT_DIR
+    from roleguide.store.onnx_query import EXPORT_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         if query_model is not None:
@@ -115,7 +115,7 @@ def chart(rates: dict[str, float], references: dict[str, float]) -> None:
 def query_model(home: Path) -> Path:
     """Make the ONNX question model once (an ingest of the bundled corpus) and return it."""
     from roleguide import RoleGuide
-    from roleguide.onnx_query import EXPORT_DIR
+    from roleguide.store.onnx_query import EXPORT_DIR
 
     RoleGuide(corpus_dir=ROOT / "corpus", home=home)
     return home / EXPORT_DIR
@@ -126,8 +126,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--chunks", type=int, default=1000)
     args = parser.parse_args()
-    from roleguide.chunks import count_tokens
-    from roleguide.embeddings import load_embeddings, resolve_precision
+    from roleguide.ingest.chunks import count_tokens
+    from roleguide.store.embeddings import load_embeddings, resolve_precision
 
     docs, chunks = sample(args.chunks)
     texts = [c.text for c in chunks]

@@ -114,7 +114,7 @@ def build(size: str) -> dict:
 def measure(size: str, http: bool) -> dict:
     """In a fresh process: open the index, ask, time it, read RSS (called via --measure).
     Like `roleguide serve`, it caps malloc arenas before anything else runs."""
-    from roleguide.memory import cap_malloc_arenas
+    from roleguide.app.memory import cap_malloc_arenas
 
     cap_malloc_arenas()
     began = time.perf_counter()
@@ -141,7 +141,7 @@ def measure(size: str, http: bool) -> dict:
         import httpx
         from gradio_client import Client
 
-        from roleguide.ui import serve
+        from roleguide.app.web.ui import serve
 
         app, url = serve(guide, "127.0.0.1", _free_port(), block=False)
         client = Client(url, verbose=False)
@@ -165,8 +165,8 @@ def measure(size: str, http: bool) -> dict:
 def tutorial(size: str) -> dict:
     """The tutorial pipeline (1000/200 splitter + Chroma similarity search) on the same
     questions: its build time and query latency."""
-    from roleguide.embeddings import load_embeddings
     from roleguide.evaluation.baseline import build_baseline
+    from roleguide.store.embeddings import load_embeddings
 
     began = time.perf_counter()
     base = build_baseline(corpus_for(size), load_embeddings(), k=5)

@@ -50,7 +50,7 @@ def start(home: Path) -> tuple[subprocess.Popen, str, float]:
     env = {**os.environ, "ROLEGUIDE_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
     began = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "roleguide.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "roleguide", "serve", "--port", str(port)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -98,13 +98,13 @@ def main() -> None:
     from gradio_client import Client
 
     from roleguide import RoleGuide
-    from roleguide.onnx_query import EXPORT_DIR
+    from roleguide.store.onnx_query import EXPORT_DIR
 
     with tempfile.TemporaryDirectory() as tmp:
         home, old_home = Path(tmp) / "home", Path(tmp) / "home-without-export"
         env = {**os.environ, "ROLEGUIDE_HOME": str(home), "PYTHONPATH": str(ROOT / "src")}
         subprocess.run(
-            [sys.executable, "-m", "roleguide.cli", "ingest"],
+            [sys.executable, "-m", "roleguide", "ingest"],
             env=env,
             cwd=ROOT,
             check=True,

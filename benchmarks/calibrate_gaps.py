@@ -1,4 +1,4 @@
-"""Calibrate ``roleguide.gaps.GAP_THRESHOLD`` on tests/data/gaps_dev.yaml and check it on
+"""Calibrate ``roleguide.feedback.gaps.GAP_THRESHOLD`` on tests/data/gaps_dev.yaml and check it on
 gaps_test.yaml: for each threshold, how many groups, and on what share of question pairs
 the grouping agrees with the kinds (1.0: every kind is exactly one group).
 
@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 
 from roleguide import RoleGuide
-from roleguide.gaps import GAP_THRESHOLD, cluster, domain_vector, question_vectors
+from roleguide.feedback.gaps import GAP_THRESHOLD, cluster, domain_vector, question_vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

@@ -44,6 +44,6 @@ def corpus_copy(tmp_path) -> Path:
 
 @pytest.fixture
 def hash_embeddings():
-    from roleguide.embeddings import HashEmbeddings
+    from roleguide.store.embeddings import HashEmbeddings
 
     return HashEmbeddings(dimension=64)

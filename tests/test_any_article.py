@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from roleguide import RoleGuide
-from roleguide.cli import app
+from roleguide.app.cli.main import app
 
 ARTICLES = Path(__file__).parent / "articles"
 

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from roleguide import InvalidQuestionError
-from roleguide.careers import facet_key
-from roleguide.cli import app
+from roleguide.app.cli.main import app
+from roleguide.careers.tools import facet_key
 
 OM, LM, PM = "Operations Manager", "Logistics Manager", "Procurement Manager"
 OLM = "operations-manager-vs-logistics-manager.md"

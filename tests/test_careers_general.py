@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from roleguide.cli import app
+from roleguide.app.cli.main import app
 
 GENERAL = "evals/general"
 DP, SP = "Demand Planner", "Supply Planner"

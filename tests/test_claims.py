@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from roleguide.llm import SUPPORT_THRESHOLD, LLMAnswerer
-from roleguide.retrieval import Hit
+from roleguide.ask.llm import SUPPORT_THRESHOLD, LLMAnswerer
+from roleguide.ask.retrieval import Hit
 
 CLAIMS = yaml.safe_load((Path(__file__).parent / "data" / "llm_claims.yaml").read_text("utf-8"))
 

@@ -10,14 +10,14 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from roleguide.cli import app
+from roleguide.app.cli.main import app
 
 runner = CliRunner()
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "roleguide.cli", *args],
+        [sys.executable, "-m", "roleguide", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -28,7 +28,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 def test_help_does_not_import_torch():
     code = (
         "import sys\n"
-        "from roleguide.cli import main\n"
+        "from roleguide.app.cli.main import main\n"
         "sys.argv = ['roleguide', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "assert 'torch' not in sys.modules, 'torch loaded'\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from roleguide.chunks import MAX_CHUNK_TOKENS, chunk_corpus, count_tokens
-from roleguide.corpus import load_corpus, load_document
+from roleguide.ingest.chunks import MAX_CHUNK_TOKENS, chunk_corpus, count_tokens
+from roleguide.ingest.corpus import load_corpus, load_document
 
 PROCUREMENT_FACETS = [
     "Scope of Responsibilities",

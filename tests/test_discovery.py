@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roleguide.attribution import unit_subjects
-from roleguide.chunks import chunk_document
-from roleguide.cleaning import clean_blocks
-from roleguide.corpus import SourceDocument, load_document
-from roleguide.discovery import discover, merge_discoveries
+from roleguide.app.web.render import answer_markdown
+from roleguide.ask.attribution import unit_subjects
+from roleguide.ask.query import is_who_question
+from roleguide.ask.roles import RoleCatalog, load_aliases
+from roleguide.ingest.chunks import chunk_document
+from roleguide.ingest.cleaning import clean_blocks
+from roleguide.ingest.corpus import SourceDocument, load_document
+from roleguide.ingest.discovery import discover, merge_discoveries
+from roleguide.ingest.titles import abbreviations, job_titles
 from roleguide.models import Answer
-from roleguide.query import is_who_question
-from roleguide.roles import RoleCatalog, load_aliases
-from roleguide.titles import abbreviations, job_titles
-from roleguide.ui_html import answer_markdown
 
 ARTICLES = Path(__file__).parent / "articles"
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -182,8 +182,8 @@ def test_an_articles_own_reference_markers_are_text_not_citations():
 
 
 def test_amount_questions_and_duty_idioms():
-    from roleguide.paraphrase import asks_amount, has_amount
-    from roleguide.query import expand_intent, without_intent
+    from roleguide.ask.paraphrase import asks_amount, has_amount
+    from roleguide.ask.query import expand_intent, without_intent
 
     assert asks_amount("How much do operations managers earn?")
     assert asks_amount("What's the typical pay for someone running a warehouse?")
@@ -195,7 +195,7 @@ def test_amount_questions_and_duty_idioms():
 
 
 def test_a_name_the_passages_never_mention_is_found():
-    from roleguide.names import unmentioned_name
+    from roleguide.ask.names import unmentioned_name
 
     doc = _article("resumegeni-warehouse-manager.txt")
     chunks = chunk_document(doc, clean_blocks([doc])[doc.source])

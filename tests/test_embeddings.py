@@ -10,10 +10,10 @@ import yaml
 from typer.testing import CliRunner
 
 from roleguide import RoleGuide
-from roleguide.chunks import chunk_corpus
-from roleguide.cli import app
-from roleguide.corpus import load_corpus
-from roleguide.embeddings import load_embeddings, resolve_precision
+from roleguide.app.cli.main import app
+from roleguide.ingest.chunks import chunk_corpus
+from roleguide.ingest.corpus import load_corpus
+from roleguide.store.embeddings import load_embeddings, resolve_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

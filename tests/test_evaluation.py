@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from roleguide.cli import app
+from roleguide.app.cli.main import app
 from roleguide.evaluation import QuestionSetError, evaluate, load_question_set
 from roleguide.evaluation.report import write_chart, write_json, write_markdown
 from roleguide.evaluation.retrieval_metrics import retrieval_metrics
@@ -276,8 +276,8 @@ def test_split_is_checked_and_selects_cases(tmp_path):
 
 
 def test_front_matter_variant_copies_the_corpus_with_titles_and_roles(general_dir, tmp_path):
-    from roleguide.corpus import load_document
     from roleguide.evaluation.front_matter import FrontMatterError, front_matter_corpus
+    from roleguide.ingest.corpus import load_document
 
     corpus = general_dir / "corpus"
     before = {p.name: p.read_bytes() for p in corpus.iterdir()}

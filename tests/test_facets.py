@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from roleguide.facets import MERGE_THRESHOLD, OVERVIEW, calibrate, facet_key, merge_labels
+from roleguide.careers.facets import MERGE_THRESHOLD, OVERVIEW, calibrate, facet_key, merge_labels
 
 PAIRS = Path(__file__).resolve().parents[1] / "evals" / "facets" / "pairs.yaml"
 
@@ -19,7 +19,7 @@ def test_spelling_variants_share_a_key():
 
 @pytest.fixture(scope="module")
 def embeddings():
-    from roleguide.embeddings import load_embeddings
+    from roleguide.store.embeddings import load_embeddings
 
     return load_embeddings()
 

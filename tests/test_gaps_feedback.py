@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from roleguide.feedback import QuestionLog
+from roleguide.feedback.log import QuestionLog
 from roleguide.models import Answer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ from calibrate_gaps import load_kinds, pair_agreement  # noqa: E402
 WRITER = """
 import sys, time
 from pathlib import Path
-from roleguide.feedback import QuestionLog
+from roleguide.feedback.log import QuestionLog
 home, n, start = Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 log = QuestionLog(home)
 while time.time() < start:
@@ -68,7 +68,7 @@ def _abstained(question: str, n: int) -> Answer:
 
 
 def _grouped(guide, name: str, tmp_path: Path):
-    from roleguide.gaps import domain_vector, gap_report
+    from roleguide.feedback.gaps import domain_vector, gap_report
 
     truth, texts = load_kinds(name)
     log = QuestionLog(tmp_path / name)
@@ -130,7 +130,7 @@ def test_log_feedback_gaps_and_draft_export_end_to_end(tmp_path, corpus_dir, bui
     draft = tmp_path / "questions.yaml"
     args = ["gaps", "--home", str(home), "--corpus", str(corpus)]
     done = subprocess.run(
-        [sys.executable, "-m", "roleguide.cli", *args, "--json", "--export", str(draft)],
+        [sys.executable, "-m", "roleguide", *args, "--json", "--export", str(draft)],
         capture_output=True,
         text=True,
         env=env,
@@ -143,7 +143,7 @@ def test_log_feedback_gaps_and_draft_export_end_to_end(tmp_path, corpus_dir, bui
     with pytest.raises(QuestionSetError, match=r"gap-01.*evidence"):
         load_question_set(draft)
     markdown = subprocess.run(
-        [sys.executable, "-m", "roleguide.cli", *args, "--markdown"],
+        [sys.executable, "-m", "roleguide", *args, "--markdown"],
         capture_output=True,
         text=True,
         env=env,
@@ -167,7 +167,7 @@ def test_log_off_keeps_questions_out_but_feedback_in(tmp_path, monkeypatch, guid
 
 def test_since_accepts_dates_ages_and_refuses_the_rest():
     from roleguide.errors import RoleGuideError
-    from roleguide.gaps import parse_since
+    from roleguide.feedback.gaps import parse_since
 
     assert parse_since("2026-11-01") == "2026-11-01T00:00:00.000000Z"
     assert parse_since("7d") < parse_since("1h")
@@ -187,7 +187,7 @@ def test_the_apps_own_probes_stay_out_of_the_log(tmp_path, corpus_dir, built_hom
     from articles_fixtures import copy_built
 
     from roleguide import RoleGuide
-    from roleguide.ui import build_app
+    from roleguide.app.web.ui import build_app
 
     corpus, home = copy_built(corpus_dir, built_home, tmp_path)
     guide = RoleGuide(corpus_dir=corpus, home=home)

@@ -33,7 +33,7 @@ def _free_port() -> int:
 def server(built_home, corpus_dir):
     """`roleguide serve` as a user starts it; yields its base URL, stops it with Ctrl-C."""
     port = _free_port()
-    command = [sys.executable, "-m", "roleguide.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "roleguide", "serve", "--port", str(port)]
     command += ["--home", str(built_home), "--corpus", str(corpus_dir)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     process = subprocess.Popen(

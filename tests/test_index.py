@@ -9,9 +9,9 @@ import time
 import pytest
 
 from roleguide import IndexLockedError, IndexMismatchError, RoleGuide
-from roleguide.embeddings import load_embeddings
-from roleguide.index import VectorIndex
-from roleguide.ingest import ingest
+from roleguide.ingest.pipeline import ingest
+from roleguide.store.embeddings import load_embeddings
+from roleguide.store.index import VectorIndex
 
 PROCUREMENT = "operations-manager-vs-procurement-manager.md"
 
@@ -146,7 +146,7 @@ def test_a_copy_adds_nothing_and_a_rename_embeds_nothing(corpus_copy, tmp_path):
 
 
 def test_persisted_bm25_matches_a_fresh_build(built_home, guide):
-    from roleguide.lexical import LexicalIndex
+    from roleguide.store.lexical import LexicalIndex
 
     saved = LexicalIndex.load(guide.index.lexical_path(guide.index.manifest()["built"]))
     records = guide.index.get_chunks(saved.ids)
@@ -159,7 +159,7 @@ def test_persisted_bm25_matches_a_fresh_build(built_home, guide):
 
 def test_large_reads_are_paged(guide, monkeypatch):
     """Full scans go page by page and id look-ups in batches (SQLite caps variables)."""
-    import roleguide.index as index_module
+    import roleguide.store.index as index_module
 
     pages = list(guide.index.iter_chunks(include=["metadatas"], page=7))
     ids = [cid for page in pages for cid in page["ids"]]

@@ -21,8 +21,8 @@ from articles_fixtures import (
     tree_hashes,
 )
 
-from roleguide.articles import extract, fetch_url
 from roleguide.errors import ArticleError
+from roleguide.ingest.articles import extract, fetch_url
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -50,7 +50,7 @@ def private(tmp_path, corpus_dir, built_home):
 def roleguide_cli(*args: str, home: Path, corpus: Path, timeout: float = 240):
     env = {**os.environ, "PYTHONPATH": str(SRC), "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "roleguide.cli", *args, "--home", str(home), "--corpus", corpus],
+        [sys.executable, "-m", "roleguide", *args, "--home", str(home), "--corpus", corpus],
         capture_output=True,
         text=True,
         env=env,
@@ -241,7 +241,7 @@ def test_an_ingest_that_cannot_run_puts_the_corpus_back(tmp_path, private):
 
 
 def test_an_unwritable_log_costs_a_warning_not_the_answer(tmp_path, guide, caplog):
-    from roleguide.feedback import QuestionLog
+    from roleguide.feedback.log import QuestionLog
 
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from roleguide import RoleGuide
-from roleguide.llm import SUPPORT_THRESHOLD, LLMAnswerer
+from roleguide.ask.llm import SUPPORT_THRESHOLD, LLMAnswerer
 
 QUESTION = "Who handles customs compliance?"
 OLM = "operations-manager-vs-logistics-manager.md"

@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from roleguide import RoleGuide
-from roleguide import llm as llm_module
+from roleguide.ask import llm as llm_module
 
 QUESTION = "Who handles customs compliance?"
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from roleguide.errors import InvalidQuestionError
-from roleguide.models import Answer
-from roleguide.openai_compat import (
+from roleguide.app.web.openai_compat import (
     SOURCES_HEADER,
     chat_completion,
     completion_chunks,
     messages_to_question,
     reply_text,
 )
+from roleguide.errors import InvalidQuestionError
+from roleguide.models import Answer
 
 
 def answer(text: str) -> Answer:

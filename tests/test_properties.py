@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from roleguide import CorpusError, InvalidQuestionError, RoleGuide
-from roleguide.chunks import chunk_corpus
-from roleguide.corpus import load_corpus
-from roleguide.embeddings import HashEmbeddings
-from roleguide.index import VectorIndex
-from roleguide.ingest import ingest
+from roleguide.ingest.chunks import chunk_corpus
+from roleguide.ingest.corpus import load_corpus
+from roleguide.ingest.pipeline import ingest
+from roleguide.store.embeddings import HashEmbeddings
+from roleguide.store.index import VectorIndex
 
 WORDS = (
     "logistics operations procurement manager managers budget supplier contracts customs "

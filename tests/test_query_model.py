@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import yaml
 
-from roleguide.embeddings import BundledModel, load_embeddings
-from roleguide.lexical import SavedBM25, tokenize
-from roleguide.onnx_query import EXPORT_DIR, MIN_COSINE, OnnxQueryEncoder, sentence_config
+from roleguide.store.embeddings import BundledModel, load_embeddings
+from roleguide.store.lexical import SavedBM25, tokenize
+from roleguide.store.onnx_query import EXPORT_DIR, MIN_COSINE, OnnxQueryEncoder, sentence_config
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "scipy", "sklearn", "sentence_transformers")
@@ -117,7 +117,7 @@ def test_asking_imports_no_torch(built_home, corpus_dir):
 def test_the_cli_question_path_imports_no_torch(built_home, corpus_dir):
     script = (
         "import sys\n"
-        "from roleguide.cli import main\n"
+        "from roleguide.app.cli.main import main\n"
         "sys.argv = ['roleguide', 'ask', '--json', 'Who negotiates with suppliers?', "
         f"'--corpus', {str(corpus_dir)!r}, '--home', {str(built_home)!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
@@ -131,7 +131,7 @@ def test_the_cli_question_path_imports_no_torch(built_home, corpus_dir):
 def test_an_unchanged_ingest_only_checks_the_export_without_torch(home_copy, corpus_dir):
     script = (
         "import sys\n"
-        "from roleguide.cli import main\n"
+        "from roleguide.app.cli.main import main\n"
         f"sys.argv = ['roleguide', 'ingest', '--corpus', {str(corpus_dir)!r}, "
         f"'--home', {str(home_copy)!r}]\n"
         "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"

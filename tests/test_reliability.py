@@ -16,18 +16,18 @@ from pathlib import Path
 import pytest
 
 from roleguide import IndexMismatchError, RoleGuide, RoleGuideError
-from roleguide.embeddings import HashEmbeddings
-from roleguide.index import VectorIndex
-from roleguide.ingest import ingest
+from roleguide.ingest.pipeline import ingest
+from roleguide.store.embeddings import HashEmbeddings
+from roleguide.store.index import VectorIndex
 
 INGEST = """
 import sys
 from pathlib import Path
 
 import pytest
-from roleguide.embeddings import HashEmbeddings
-from roleguide.index import VectorIndex
-from roleguide.ingest import ingest
+from roleguide.store.embeddings import HashEmbeddings
+from roleguide.store.index import VectorIndex
+from roleguide.ingest.pipeline import ingest
 ingest(VectorIndex(Path(sys.argv[1]), HashEmbeddings(64)), Path(sys.argv[2]),
        rebuild=sys.argv[3] == "rebuild")
 print("done", flush=True)
@@ -157,7 +157,7 @@ def test_a_file_renamed_during_ingest_is_a_skip_not_a_traceback(corpus_copy, tmp
     article = corpus_copy / "dock.md"
     article.write_text(NEW_ARTICLE.format(n=1), "utf-8")
     slow = SlowEmbeddings()
-    from roleguide import corpus as corpus_module
+    from roleguide.ingest import corpus as corpus_module
 
     files = corpus_module.corpus_files(corpus_copy)
     article.rename(corpus_copy / "dock-renamed.md")  # between listing and reading
@@ -187,7 +187,7 @@ def test_a_full_disk_keeps_the_last_index_and_says_so(corpus_copy, small_disk, t
 
     env = {**os.environ, "ROLEGUIDE_HOME": str(small_disk / "home")}
     env["ROLEGUIDE_CORPUS"] = str(corpus_copy)
-    cli = [sys.executable, "-m", "roleguide.cli", "ingest"]
+    cli = [sys.executable, "-m", "roleguide", "ingest"]
     subprocess.run(cli, env=env, check=True, capture_output=True, timeout=300)
     write_corpus(tmp_path / "extra", 200, seed=3)
     for path in (tmp_path / "extra").iterdir():
@@ -253,7 +253,7 @@ def test_a_damaged_home_is_named_and_rebuild_repairs_it(damage, corpus_dir, tmp_
 def test_the_cli_names_the_fix_for_flipped_bytes_and_rebuild_repairs(corpus_copy, tmp_path):
     env = {**os.environ, "ROLEGUIDE_HOME": str(tmp_path / "home")}
     env["ROLEGUIDE_CORPUS"] = str(corpus_copy)
-    cli = [sys.executable, "-m", "roleguide.cli"]
+    cli = [sys.executable, "-m", "roleguide"]
     subprocess.run([*cli, "ingest"], env=env, check=True, capture_output=True, timeout=300)
     flip_bytes(next((tmp_path / "home").glob("chroma*/chroma.sqlite3")))
     asked = subprocess.run(

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.documents import Document
 
 from roleguide import Answer, InvalidQuestionError
-from roleguide.retrieval import reciprocal_rank_fusion
+from roleguide.ask.retrieval import reciprocal_rank_fusion
 
 OLM = "operations-manager-vs-logistics-manager.md"
 OPM = "operations-manager-vs-procurement-manager.md"
@@ -41,7 +41,7 @@ def test_retriever_puts_the_answering_chunk_first(guide, question, source, secti
 
 
 def test_dense_and_bm25_modes_work_alone(guide):
-    from roleguide.retrieval import HybridRetriever
+    from roleguide.ask.retrieval import HybridRetriever
 
     for mode in ("dense", "bm25"):
         retriever = HybridRetriever(index=guide.index, k=3, mode=mode)

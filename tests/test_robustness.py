@@ -18,18 +18,18 @@ import pytest
 from typer.testing import CliRunner
 
 from roleguide import IndexMismatchError, InvalidQuestionError, RoleGuide
-from roleguide.cli import app
-from roleguide.embeddings import HashEmbeddings
+from roleguide.app.cli.main import app
 from roleguide.evaluation.synthetic import write_corpus
-from roleguide.index import VectorIndex
-from roleguide.ingest import ingest
+from roleguide.ingest.pipeline import ingest
+from roleguide.store.embeddings import HashEmbeddings
+from roleguide.store.index import VectorIndex
 
 KILLABLE = """
 import sys
 from pathlib import Path
-from roleguide.embeddings import HashEmbeddings
-from roleguide.index import VectorIndex
-from roleguide.ingest import ingest
+from roleguide.store.embeddings import HashEmbeddings
+from roleguide.store.index import VectorIndex
+from roleguide.ingest.pipeline import ingest
 print("start", flush=True)
 ingest(VectorIndex(Path(sys.argv[1]), HashEmbeddings(32)), Path(sys.argv[2]))
 print("done", flush=True)
@@ -243,7 +243,7 @@ def test_hostile_article_does_not_change_other_answers(guide, corpus_copy, tmp_p
 
 def test_an_ingest_that_dies_after_its_chroma_writes_is_completed(tmp_path, monkeypatch):
     """The case a random kill once found: Chroma fully written, BM25 and manifest not."""
-    from roleguide.lexical import LexicalIndex
+    from roleguide.store.lexical import LexicalIndex
 
     corpus, home = tmp_path / "corpus", tmp_path / "home"
     write_corpus(corpus, 300, seed=9)

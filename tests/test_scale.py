@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from roleguide.evaluation.synthetic import write_corpus
-from roleguide.index import VectorIndex
-from roleguide.ingest import INGEST_BATCH, ingest
+from roleguide.ingest.pipeline import INGEST_BATCH, ingest
+from roleguide.store.index import VectorIndex
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def synthetic(tmp_path_factory):
 
 
 def test_incremental_ingest_at_10k_touches_only_changed_chunks(synthetic, tmp_path):
-    from roleguide.embeddings import HashEmbeddings
+    from roleguide.store.embeddings import HashEmbeddings
 
     index = VectorIndex(tmp_path / "home", HashEmbeddings(32))
     first = ingest(index, synthetic)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from roleguide.conversation import resolve_followup
+from roleguide.ask.conversation import resolve_followup
+from roleguide.ask.query import clean_question, expand_intent, is_comparison, is_who_question
+from roleguide.ask.roles import RoleCatalog
 from roleguide.errors import InvalidQuestionError
-from roleguide.query import clean_question, expand_intent, is_comparison, is_who_question
-from roleguide.roles import RoleCatalog
-from roleguide.sentences import sentence_spans
+from roleguide.ingest.sentences import sentence_spans
 
 CATALOG = RoleCatalog(
     ["Operations Manager", "Logistics Manager", "Procurement Manager"],

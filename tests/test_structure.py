@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from roleguide.chunks import MAX_CHUNK_TOKENS, chunk_corpus, count_tokens
-from roleguide.cleaning import document_blocks
-from roleguide.corpus import SourceDocument, load_document
+from roleguide.ingest.chunks import MAX_CHUNK_TOKENS, chunk_corpus, count_tokens
+from roleguide.ingest.cleaning import document_blocks
+from roleguide.ingest.corpus import SourceDocument, load_document
 
 ARTICLES = Path(__file__).parent / "articles"  # verbatim excerpts; addresses in README.md
 

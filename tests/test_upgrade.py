@@ -6,7 +6,7 @@ import json
 import shutil
 
 from roleguide import RoleGuide
-from roleguide.embeddings import HashEmbeddings
+from roleguide.store.embeddings import HashEmbeddings
 
 
 def test_an_older_index_format_is_rebuilt(corpus_dir, tmp_path):

@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 def start(guide):
-    from roleguide.ui import serve
+    from roleguide.app.web.ui import serve
 
     app, url = serve(guide, "127.0.0.1", free_port(), block=False)
     return app, url.rstrip("/")
@@ -61,7 +61,7 @@ def client(web):
 
 def test_binds_loopback_without_share_link(web):
     assert web.startswith("http://127.0.0.1:")
-    from roleguide.ui import serve
+    from roleguide.app.web.ui import serve
 
     assert serve.__defaults__[0] == "127.0.0.1"
 
@@ -365,7 +365,7 @@ def test_the_serve_command_starts_the_app_and_answers(built_home, corpus_dir):
     from gradio_client import Client
 
     port = free_port()
-    command = [sys.executable, "-m", "roleguide.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "roleguide", "serve", "--port", str(port)]
     command += ["--home", str(built_home), "--corpus", str(corpus_dir)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

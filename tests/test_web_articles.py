@@ -61,7 +61,7 @@ def private_guide(tmp_path, corpus_dir, built_home):
 
 
 def serve_on(guide, host: str = "127.0.0.1", **kwargs):
-    from roleguide.ui import serve
+    from roleguide.app.web.ui import serve
 
     app, url = serve(guide, host, free_port(host), block=False, **kwargs)
     return app, url.rstrip("/")
@@ -134,7 +134,7 @@ def test_token_rule_over_http_on_a_non_loopback_bind(private_guide, site):
 
 
 def test_share_without_token_hides_the_tab(private_guide):
-    from roleguide.ui_articles import admin_mode
+    from roleguide.app.web.articles import admin_mode
 
     assert admin_mode("127.0.0.1", False, "") == "open"
     assert admin_mode("127.0.0.1", True, "") == "hidden"
@@ -157,7 +157,7 @@ def test_running_app_picks_up_an_article_added_from_the_cli(private_guide, tmp_p
         md.write_text(MARKDOWN_ARTICLE)
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "HF_HUB_OFFLINE": "1"}
         done = subprocess.run(
-            [sys.executable, "-m", "roleguide.cli", "add", str(md), "--home", str(home),
+            [sys.executable, "-m", "roleguide", "add", str(md), "--home", str(home),
              "--corpus", str(corpus)],
             capture_output=True, text=True, env=env, timeout=240,
         )  # fmt: skip

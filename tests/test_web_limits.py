@@ -37,7 +37,7 @@ def served(built_home, corpus_dir, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "ROLEGUIDE_HOME": str(built_home), "ROLEGUIDE_CORPUS": str(corpus_dir)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "roleguide.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "roleguide", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

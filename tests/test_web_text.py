@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roleguide.query import MAX_QUESTION_TOKENS
-from roleguide.ui_html import answer_plaintext, counter_html, length_problem, rewritten
-from roleguide.web import FollowupSuggester
+from roleguide.app.web.followups import FollowupSuggester
+from roleguide.app.web.render import answer_plaintext, counter_html, length_problem, rewritten
+from roleguide.ask.query import MAX_QUESTION_TOKENS
 
 
 def test_plaintext_has_no_markdown_and_numbers_every_source(guide, corpus_dir):

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .errors import (
+from roleguide.errors import (
     CorpusError,
     IndexLockedError,
     IndexMismatchError,
     InvalidQuestionError,
     RoleGuideError,
 )
-from .models import Answer, Citation
+from roleguide.models import Answer, Citation
 
 if TYPE_CHECKING:
-    from .api import RoleGuide
+    from roleguide.api import RoleGuide
 
 __all__ = [
     "Answer",
@@ -36,7 +36,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     if name == "RoleGuide":
-        from .api import RoleGuide
+        from roleguide.api import RoleGuide
 
         return RoleGuide
     raise AttributeError(f"module 'roleguide' has no attribute {name!r}")

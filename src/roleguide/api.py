@@ -20,13 +20,14 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from .answer import ExtractiveAnswerer
-from .careers import CareerMap
-from .chunks import CHUNKER_VERSION
-from .config import Settings, resolve_settings
-from .conversation import Message, resolve_followup
-from .corpus import corpus_files
-from .errors import (
+from roleguide.ask.answer import ExtractiveAnswerer
+from roleguide.ask.conversation import Message, resolve_followup
+from roleguide.ask.query import clean_question, expand_intent, is_comparison
+from roleguide.ask.retrieval import HybridRetriever, RetrieverMode
+from roleguide.ask.roles import RoleCatalog, load_aliases
+from roleguide.careers.tools import CareerMap
+from roleguide.config import Settings, resolve_settings
+from roleguide.errors import (
     CorpusError,
     IndexLockedError,
     IndexMismatchError,
@@ -34,11 +35,11 @@ from .errors import (
     RoleGuideError,
     StorageFullError,
 )
-from .feedback import QuestionLog, new_answer_id
-from .index import VectorIndex
-from .ingest import IngestReport, Progress, corpus_signature, ingest
-from .lexical import tokenize
-from .models import (
+from roleguide.feedback.log import QuestionLog, new_answer_id
+from roleguide.ingest.chunks import CHUNKER_VERSION
+from roleguide.ingest.corpus import corpus_files
+from roleguide.ingest.pipeline import IngestReport, Progress, corpus_signature, ingest
+from roleguide.models import (
     AddResult,
     Answer,
     ArticleInfo,
@@ -49,10 +50,9 @@ from .models import (
     RoleInfo,
     RoleProfile,
 )
-from .query import clean_question, expand_intent, is_comparison
-from .retrieval import HybridRetriever, RetrieverMode
-from .roles import RoleCatalog, load_aliases
-from .store import is_store_failure, store_failure
+from roleguide.store.generations import is_store_failure, store_failure
+from roleguide.store.index import VectorIndex
+from roleguide.store.lexical import tokenize
 
 __all__ = ["RoleGuide"]
 
@@ -145,14 +145,14 @@ class RoleGuide:
         )
         self._chat_model = None if isinstance(llm, str) else llm
         if self._chat_model is None and self.settings.llm:
-            from .llm import load_chat_model
+            from roleguide.ask.llm import load_chat_model
 
             self._chat_model = load_chat_model(
                 self.settings.llm, self.settings.llm_base_url or None, self.settings.llm_timeout
             )
         self.llm_answerer = None
         if embeddings is None:  # questions via ONNX (no torch) once ingest has exported it
-            from .embeddings import BundledModel
+            from roleguide.store.embeddings import BundledModel
 
             embeddings = BundledModel(self.settings.embed_precision, self.settings.home)
         self.index = VectorIndex(
@@ -223,7 +223,7 @@ class RoleGuide:
         )
         self.careers = CareerMap(self.index, self.catalog, source_roles)
         if self._chat_model is not None:
-            from .llm import LLMAnswerer
+            from roleguide.ask.llm import LLMAnswerer
 
             label = self.settings.llm or type(self._chat_model).__name__
             self.llm_answerer = LLMAnswerer(
@@ -332,7 +332,7 @@ class RoleGuide:
         checked = _check_history(history)
         resolved = None
         if checked and self._chat_model is not None and self.settings.llm_rewrite:
-            from .llm import rewrite_followup
+            from roleguide.ask.llm import rewrite_followup
 
             if deadline is None:
                 deadline = time.monotonic() + self.settings.llm_timeout
@@ -457,7 +457,7 @@ class RoleGuide:
     # -- about the corpus --------------------------------------------------------------
     def sources(self) -> list[ArticleInfo]:
         """The articles in the index: file, title, origin, date added, roles, chunk count."""
-        from .library import list_articles
+        from roleguide.ingest.library import list_articles
 
         return list_articles(self)
 
@@ -469,13 +469,13 @@ class RoleGuide:
         item cannot be added: a name or text already in the corpus, an empty extraction, an
         unsupported type, a file or download over the size cap.
         """
-        from .library import add_articles
+        from roleguide.ingest.library import add_articles
 
         return add_articles(self, items, name=name)
 
     def remove(self, name: str) -> RemoveResult:
         """Remove one article (file name, stem or title) and its chunks from the index."""
-        from .library import remove_article
+        from roleguide.ingest.library import remove_article
 
         return remove_article(self, name)
 
@@ -487,7 +487,7 @@ class RoleGuide:
 
     def gaps(self, since: str | None = None) -> GapReport:
         """Abstained or thumbed-down questions, grouped by meaning, most frequent first."""
-        from .gaps import domain_vector, gap_report
+        from roleguide.feedback.gaps import domain_vector, gap_report
 
         self._ready()
         domain = domain_vector(self.index)

@@ -1,8 +1,8 @@
 """Evaluation question sets: schema, runner and metrics (``roleguide eval``)."""
 
-from .runner import TurnResult, answer_metrics, check_answer, run_answers
-from .schema import Case, QuestionSet, QuestionSetError, Turn, load_question_set
-from .suite import RETRIEVERS, EvalReport, RetrieverResult, evaluate
+from roleguide.evaluation.runner import TurnResult, answer_metrics, check_answer, run_answers
+from roleguide.evaluation.schema import Case, QuestionSet, QuestionSetError, Turn, load_question_set
+from roleguide.evaluation.suite import RETRIEVERS, EvalReport, RetrieverResult, evaluate
 
 __all__ = [
     "RETRIEVERS",

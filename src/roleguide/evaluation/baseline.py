@@ -13,7 +13,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
-from ..corpus import load_corpus
+from roleguide.ingest.corpus import load_corpus
 
 __all__ = ["BaselineRetriever", "build_baseline"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .suite import EvalReport
+from roleguide.evaluation.suite import EvalReport
 
 __all__ = ["ROWS", "print_table", "write_chart", "write_json", "write_markdown"]
 

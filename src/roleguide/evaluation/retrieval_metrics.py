@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .schema import QuestionSet
+from roleguide.evaluation.schema import QuestionSet
 
 __all__ = ["METRICS", "relevant_ids", "retrieval_metrics", "retrieval_queries"]
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..corpus import load_document
-from ..models import Answer
-from .schema import QuestionSet, Turn
+from roleguide.evaluation.schema import QuestionSet, Turn
+from roleguide.ingest.corpus import load_document
+from roleguide.models import Answer
 
 __all__ = ["TurnResult", "answer_metrics", "check_answer", "lead_sentence", "run_answers"]
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .baseline import build_baseline
-from .retrieval_metrics import retrieval_metrics
-from .runner import TurnResult, answer_metrics, run_answers
-from .schema import load_question_set
+from roleguide.evaluation.baseline import build_baseline
+from roleguide.evaluation.retrieval_metrics import retrieval_metrics
+from roleguide.evaluation.runner import TurnResult, answer_metrics, run_answers
+from roleguide.evaluation.schema import load_question_set
 
 __all__ = ["RETRIEVERS", "EvalReport", "RetrieverResult", "evaluate"]
 
@@ -105,7 +105,7 @@ def evaluate(
     if unknown:
         raise ValueError(f"unknown retriever {unknown[0]!r}; choose from {', '.join(RETRIEVERS)}")
     if guide is None:
-        from ..api import RoleGuide
+        from roleguide.api import RoleGuide
 
         guide = RoleGuide()
     corpus_dir = Path(guide.settings.corpus_dir)

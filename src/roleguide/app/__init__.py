@@ -1,0 +1,1 @@
+"""The ways in: the CLI and the web app (Gradio page, HTTP API, OpenAI-compatible chat)."""
