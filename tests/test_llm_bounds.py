@@ -76,7 +76,7 @@ def test_a_drip_feeding_model_is_cut_at_the_timeout(model_server, built_home, co
     answer = guide.ask(QUESTION)
     seconds = time.monotonic() - began
     print(f"drip model (a word every 2 s, 90 s in all), timeout 5 s: answered in {seconds:.1f} s")
-    assert seconds < 7.5
+    assert seconds < 9.5  # the drip alone would take 90 s; 9.5 leaves room for a loaded machine
     assert answer.answerer == "extractive" and answer.citations
     assert any("within 5 s" in note for note in answer.notes)
     assert Drip.bodies[-1]["max_completion_tokens"] == llm_module.MAX_TOKENS
@@ -97,7 +97,9 @@ def test_a_hung_model_costs_a_follow_up_the_timeout_once(model_server, built_hom
     answer = guide.ask("And what degree do they usually have?", history)
     seconds = time.monotonic() - began
     print(f"hung model, follow-up, timeout 5 s: answered in {seconds:.1f} s")
-    assert seconds < 7.5  # not 2 x 5 s: rewriting and answering share one budget
+    # Not 2 x 5 s: rewriting and answering share one budget. The margin is for a loaded
+    # machine (7.9 s seen at load 16 on 2 cores); two budgets would take 10 s or more.
+    assert seconds < 9.5
     assert answer.answerer == "extractive"
 
 
