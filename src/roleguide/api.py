@@ -11,33 +11,29 @@ from __future__ import annotations
 
 import copy
 import logging
-import re
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from roleguide.ask.answer import ExtractiveAnswerer
-from roleguide.ask.conversation import Message, resolve_followup
-from roleguide.ask.query import clean_question, expand_intent, is_comparison
+from roleguide.ask.chat import chat_model
+from roleguide.ask.comparison import table_answer
+from roleguide.ask.conversation import Message
+from roleguide.ask.query import clean_question
 from roleguide.ask.retrieval import HybridRetriever, RetrieverMode
 from roleguide.ask.roles import RoleCatalog, load_aliases
+from roleguide.ask.understand import understand
 from roleguide.careers.tools import CareerMap
 from roleguide.config import Settings, resolve_settings
-from roleguide.errors import (
-    CorpusError,
-    IndexLockedError,
-    IndexMismatchError,
-    InvalidQuestionError,
-    RoleGuideError,
-    StorageFullError,
-)
+from roleguide.errors import IndexLockedError, IndexMismatchError, StorageFullError
 from roleguide.feedback.log import QuestionLog, new_answer_id
 from roleguide.ingest.chunks import CHUNKER_VERSION
-from roleguide.ingest.corpus import corpus_files
+from roleguide.ingest.corpus import corpus_files, no_passages_error
 from roleguide.ingest.pipeline import IngestReport, Progress, corpus_signature, ingest
 from roleguide.models import (
     AddResult,
@@ -52,48 +48,12 @@ from roleguide.models import (
 )
 from roleguide.store.generations import is_store_failure, store_failure
 from roleguide.store.index import VectorIndex
-from roleguide.store.lexical import tokenize
+from roleguide.store.recovery import once_more
 
 __all__ = ["RoleGuide"]
 
 log = logging.getLogger("roleguide")
-MAX_HISTORY_MESSAGES = 20
 RELOAD_CHECK_SECONDS = 5.0
-_COMPARISON_WORDS = frozenset(
-    tokenize(
-        [
-            "difference differences different differ compare comparison versus vs between "
-            "main key contrast distinguish better choose"
-        ]
-    )[0]
-)
-MAX_HISTORY_CHARS = 4000
-
-
-def _check_history(history: Sequence[Message] | None) -> list[Message]:
-    if history is None:
-        return []
-    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
-        raise InvalidQuestionError("history must be a list of {'role', 'content'} messages")
-    out = []
-    history = list(history)[-MAX_HISTORY_MESSAGES:]  # older turns cannot change the role carried
-    for i, message in enumerate(history):
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-            raise InvalidQuestionError(
-                f"history[{i}] must be a dict with role 'user' or 'assistant' and a content string"
-            )
-        content = message.get("content")
-        content = content[:MAX_HISTORY_CHARS] if isinstance(content, str) else ""
-        out.append({"role": message["role"], "content": content})
-    return out
-
-
-MIN_COMPARED_ROWS = 2  # a comparison table needs this many facets stated for both roles
-
-
-def _compared_rows(answer: Answer) -> int:
-    rows = answer.comparison.rows if answer.comparison is not None else ()
-    return sum(all(c.citation is not None for c in row.cells) for row in rows)
 
 
 def _generation(manifest: dict) -> tuple:
@@ -143,13 +103,7 @@ class RoleGuide:
             llm=llm if isinstance(llm, str) else None,
             embed_precision=embed_precision,
         )
-        self._chat_model = None if isinstance(llm, str) else llm
-        if self._chat_model is None and self.settings.llm:
-            from roleguide.ask.llm import load_chat_model
-
-            self._chat_model = load_chat_model(
-                self.settings.llm, self.settings.llm_base_url or None, self.settings.llm_timeout
-            )
+        self._chat_model = chat_model(llm, self.settings)
         self.llm_answerer = None
         if embeddings is None:  # questions via ONNX (no torch) once ingest has exported it
             from roleguide.store.embeddings import BundledModel
@@ -245,6 +199,7 @@ class RoleGuide:
     def _follow_ingests(self) -> None:
         """Pick up an ingest finished by another process: before every question with the
         embedded store (one ``stat`` of the manifest), every few seconds with a server."""
+        stamp = self._stamp
         if self.settings.chroma_url:
             now = time.monotonic()
             if now - self._checked < RELOAD_CHECK_SECONDS:
@@ -278,26 +233,8 @@ class RoleGuide:
     def _first_answers(self, question: str, history, deadline: float) -> Iterator[Answer]:
         """Retrieve and start answering, once more from a freshly opened index if the store
         fails under us (another process replaced it, or a server restarted)."""
-        for attempt in (1, 2):
-            try:
-                return self._answers(question, history, deadline)
-            except RoleGuideError:
-                raise
-            except BaseException as e:
-                if not is_store_failure(e):
-                    raise
-                if attempt == 2:
-                    raise store_failure(e, self.index.where, self.settings.chroma_url) from e
-                log.warning("the index failed under a question (%s); reopening it", e)
-                try:
-                    self._reopen()
-                except BaseException as again:
-                    if not is_store_failure(again):
-                        raise
-                    raise store_failure(
-                        again, self.index.where, self.settings.chroma_url
-                    ) from again
-        raise AssertionError("unreachable")
+        answers = partial(self._answers, question, history, deadline)
+        return once_more(answers, self._reopen, self.index, self.settings.chroma_url)
 
     def query_vector(self, query: str) -> list[float]:
         with self._lock:
@@ -329,18 +266,9 @@ class RoleGuide:
         self, question: str, history: Sequence[Message] | None, deadline: float | None = None
     ) -> str:
         self._ready()
-        checked = _check_history(history)
-        resolved = None
-        if checked and self._chat_model is not None and self.settings.llm_rewrite:
-            from roleguide.ask.llm import rewrite_followup
-
-            if deadline is None:
-                deadline = time.monotonic() + self.settings.llm_timeout
-            seconds = deadline - time.monotonic()
-            resolved = rewrite_followup(self._chat_model, question, checked, seconds)
-        if resolved is None:
-            resolved = resolve_followup(question, checked, self.catalog)
-        return expand_intent(self.catalog.expand_abbreviations(self.catalog.normalise(resolved)))
+        model = self._chat_model if self.settings.llm_rewrite else None
+        timeout = self.settings.llm_timeout
+        return understand(question, history, self.catalog, model, deadline, timeout)
 
     def ask_stream(
         self, question: str, history: Sequence[Message] | None = None, *, record: bool = True
@@ -368,19 +296,10 @@ class RoleGuide:
     ) -> Iterator[Answer]:
         query = self._resolve(question, history, deadline)
         if not self.manifest.get("chunks"):
-            where = self.settings.corpus_dir
-            why = (
-                f"the articles in {where} had no text left once boilerplate was dropped"
-                if self.manifest.get("files")
-                else f"{where} has no readable articles"
-            )
-            raise CorpusError(
-                f"the index holds no passages: {why}; put .md, .txt or .html files with "
-                "article text there and run `roleguide ingest`"
-            )
-        pair = self._comparison_pair(query)
-        table = self._comparison_answer(question, query, *pair) if pair is not None else None
-        if table is not None and _compared_rows(table) >= MIN_COMPARED_ROWS:
+            had_files = bool(self.manifest.get("files"))
+            raise no_passages_error(self.settings.corpus_dir, had_files)
+        table = table_answer(question, query, self.catalog, self.answerer, self.careers)
+        if table is not None:
             answers: Iterator[Answer] = iter([table])
         else:  # no side-by-side facets for these roles: quote what the articles say
             vector = self.query_vector(query)
@@ -402,32 +321,6 @@ class RoleGuide:
         """
         final = deque(self.ask_stream(question, history, record=record), maxlen=1)
         return final[0]  # the final answer
-
-    def _comparison_pair(self, query: str) -> tuple[str, str] | None:
-        """The two roles of a plain "X vs Y" question (nothing asked beyond comparing them)."""
-        named = self.catalog.roles_in(query)
-        if len(named) != 2 or not (is_comparison(query) or re.search(r"\bor\b", query)):
-            return None
-        if self.answerer.topic_tokens(query) - _COMPARISON_WORDS:
-            return None  # "How do their budgets differ?": answered from the budget passages
-        try:
-            self.careers.resolve(named[0]), self.careers.resolve(named[1])
-        except InvalidQuestionError:
-            return None
-        return named[0], named[1]
-
-    def _comparison_answer(self, question: str, query: str, a: str, b: str) -> Answer:
-        table = self.careers.compare(a, b)
-        text = (
-            f"{a} vs {b}, facet by facet — each cell quotes the articles:\n\n" + table.to_markdown()
-        )
-        return Answer(
-            question=question,
-            query=query,
-            text=text,
-            citations=table.citations,
-            comparison=table,
-        )
 
     # -- career tools --------------------------------------------------------------------
     def roles(self) -> list[RoleInfo]:

@@ -27,6 +27,7 @@ __all__ = [
     "decode_bytes",
     "load_corpus",
     "load_document",
+    "no_passages_error",
     "scan_corpus",
 ]
 
@@ -315,6 +316,21 @@ def scan_corpus(corpus_dir: Path) -> tuple[list[tuple[Path, str]], list[SkippedF
 def corpus_files(corpus_dir: Path) -> list[tuple[Path, str]]:
     """The article files under ``corpus_dir`` as (path, source name), sorted by name."""
     return scan_corpus(corpus_dir)[0]
+
+
+def no_passages_error(corpus_dir: Path, had_files: bool) -> CorpusError:
+    """Why an index of ``corpus_dir`` holds no passages, and what to do about it;
+    ``had_files`` when articles were read but nothing of them was left to index."""
+    where = corpus_dir
+    why = (
+        f"the articles in {where} had no text left once boilerplate was dropped"
+        if had_files
+        else f"{where} has no readable articles"
+    )
+    return CorpusError(
+        f"the index holds no passages: {why}; put .md, .txt or .html files with "
+        "article text there and run `roleguide ingest`"
+    )
 
 
 def load_corpus(corpus_dir: Path, files: Iterable[tuple[Path, str]] | None = None) -> CorpusLoad:
