@@ -148,7 +148,7 @@ def test_a_copy_adds_nothing_and_a_rename_embeds_nothing(corpus_copy, tmp_path):
 def test_persisted_bm25_matches_a_fresh_build(built_home, guide):
     from roleguide.store.lexical import LexicalIndex
 
-    saved = LexicalIndex.load(guide.index.lexical_path(guide.index.manifest()["built"]))
+    saved = LexicalIndex.load(guide.index.lexical_path(guide.index.manifest().built))
     records = guide.index.get_chunks(saved.ids)
     fresh = LexicalIndex.build(
         saved.ids, [LexicalIndex.document_text(records[i]) for i in saved.ids]

@@ -298,4 +298,4 @@ def test_a_failure_after_the_store_writes_keeps_the_last_index(corpus_copy, tmp_
     )
     answer = guide.ask("Who handles customs compliance?")
     assert answer.citations and not answer.abstained
-    assert "extra.md" not in guide.manifest["files"]  # still the last complete ingest
+    assert "extra.md" not in guide.manifest.files  # still the last complete ingest

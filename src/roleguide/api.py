@@ -32,7 +32,6 @@ from roleguide.careers.tools import CareerMap
 from roleguide.config import Settings, resolve_settings
 from roleguide.errors import IndexLockedError, IndexMismatchError, StorageFullError
 from roleguide.feedback.log import QuestionLog, new_answer_id
-from roleguide.ingest.chunks import CHUNKER_VERSION
 from roleguide.ingest.corpus import corpus_files, no_passages_error
 from roleguide.ingest.pipeline import IngestReport, Progress, corpus_signature, ingest
 from roleguide.models import (
@@ -48,6 +47,7 @@ from roleguide.models import (
 )
 from roleguide.store.generations import is_store_failure, store_failure
 from roleguide.store.index import VectorIndex
+from roleguide.store.manifest import Manifest
 from roleguide.store.recovery import once_more
 
 __all__ = ["RoleGuide"]
@@ -56,9 +56,9 @@ log = logging.getLogger("roleguide")
 RELOAD_CHECK_SECONDS = 5.0
 
 
-def _generation(manifest: dict) -> tuple:
+def _generation(manifest: Manifest | None) -> tuple:
     """What identifies one complete ingest: its BM25 index and its store folder."""
-    return (manifest.get("built"), manifest.get("store"))
+    return manifest.generation if manifest is not None else (None, None)
 
 
 class RoleGuide:
@@ -117,7 +117,7 @@ class RoleGuide:
         self._lock = threading.RLock()
         self._checked = time.monotonic()
         self._stamp: tuple | None = None
-        self.manifest: dict = {}
+        self.manifest: Manifest | None = None
         self.last_ingest: IngestReport | None = None
         self.log = QuestionLog(self.settings.home, enabled=self.settings.log)
         if auto_ingest:
@@ -131,16 +131,12 @@ class RoleGuide:
             return True
         if self.settings.chroma_url and not Path(self.settings.corpus_dir).is_dir():
             return False  # a replica without the corpus serves the shared index as it is
-        return manifest.get("signature") != corpus_signature(corpus_files(self.settings.corpus_dir))
+        return manifest.signature != corpus_signature(corpus_files(self.settings.corpus_dir))
 
     def _outdated(self) -> bool:
         """An index of this model in an older roleguide format (rebuilt by ``ingest``)."""
         manifest = self.index.manifest()
-        return bool(
-            manifest
-            and manifest.get("model") == self.index.model_id
-            and manifest.get("chunker") != CHUNKER_VERSION
-        )
+        return manifest is not None and manifest.is_outdated(self.index.model_id)
 
     def refresh(self, *, auto_ingest: bool = True) -> None:
         """Open the index, ingesting first when it is missing or stale (and allowed to)."""
@@ -153,7 +149,7 @@ class RoleGuide:
                 log.warning("the index could not be updated (%s); using the current one", e)
         try:
             stamp = self.index.manifest_stamp()  # before reading: a newer one is noticed
-            self.manifest = self.index.open()
+            self.manifest = manifest = self.index.open()
             self._stamp = stamp
         except IndexMismatchError:
             if not auto_ingest or self.index.manifest() is None:
@@ -162,14 +158,14 @@ class RoleGuide:
             # embeds only what is missing; what it cannot repair, it reports itself.
             self.ingest()
             return
-        source_roles = {s: list(r) for s, r in self.manifest.get("roles", {}).items()}
+        source_roles = {s: list(r) for s, r in manifest.roles.items()}
         roles = [r for rs in source_roles.values() for r in rs]
         self.catalog = RoleCatalog(
             roles,
             load_aliases(self.settings.corpus_dir),
-            mentioned=self.manifest.get("mentioned", ()),
-            abbreviations=self.manifest.get("abbreviations", {}),
-            found=[r for rs in self.manifest.get("found_roles", {}).values() for r in rs],
+            mentioned=manifest.mentioned,
+            abbreviations=manifest.abbreviations,
+            found=[r for rs in manifest.found_roles.values() for r in rs],
         )
         self.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=self._mode)
         self.answerer = ExtractiveAnswerer(
@@ -192,7 +188,7 @@ class RoleGuide:
         return report
 
     def _ready(self) -> None:
-        if not self.manifest:
+        if self.manifest is None:
             self.refresh(auto_ingest=False)
 
     # -- asking ------------------------------------------------------------------------
@@ -295,8 +291,8 @@ class RoleGuide:
         self, question: str, history: Sequence[Message] | None, deadline: float
     ) -> Iterator[Answer]:
         query = self._resolve(question, history, deadline)
-        if not self.manifest.get("chunks"):
-            had_files = bool(self.manifest.get("files"))
+        if not (self.manifest and self.manifest.chunks):
+            had_files = bool(self.manifest and self.manifest.files)
             raise no_passages_error(self.settings.corpus_dir, had_files)
         table = table_answer(question, query, self.catalog, self.answerer, self.careers)
         if table is not None:

@@ -63,7 +63,7 @@ class Scored:
 
     @property
     def text(self) -> str:
-        return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
+        return self.chunk.span_text(self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def cite(number: int, chunk: ChunkRecord, start: int, end: int, score: float) ->
         source=chunk.source,
         title=chunk.title,
         section=chunk.section,
-        quote=chunk.text[start - chunk.start : end - chunk.start],
+        quote=chunk.span_text(start, end),
         start=start,
         end=end,
         score=round(min(1.0, max(0.0, score)), 4),
@@ -123,7 +123,7 @@ def quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
             label += 1
         if label < len(sentence):
             start += label
-    words = list(re.finditer(r"\S+", chunk.text[start - chunk.start : end - chunk.start]))
+    words = list(re.finditer(r"\S+", chunk.span_text(start, end)))
     if len(words) > MAX_QUOTE_WORDS:
         end = start + words[MAX_QUOTE_WORDS - 1].end()
     return start, end
@@ -153,7 +153,7 @@ class ExtractiveAnswerer:
         if info is not None:
             return info
         spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
-        texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in spans]
+        texts = [chunk.span_text(a, b) for a, b in spans]
         subjects = unit_subjects(
             self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
         )
@@ -166,9 +166,7 @@ class ExtractiveAnswerer:
         # the headings a unit sits under count (half) towards the words it shares with a
         # question: "KPIs" under "Performance Measurement and KPIs"
         section = frozenset(tokenize([f"{chunk.section} {getattr(chunk, 'context', '')}"])[0])
-        negated = tuple(
-            bool(_NEGATION.search(chunk.text[a - chunk.start : b - chunk.start])) for a, b in spans
-        )
+        negated = tuple(bool(_NEGATION.search(chunk.span_text(a, b))) for a, b in spans)
         info = _ChunkInfo(
             tuple(spans), tuple(subjects), tuple(tokens), section, negated, tuple(pairs)
         )

@@ -141,7 +141,7 @@ class LLMAnswerer:
         ]
         if not about:
             return (f"the passage says nothing about the {own[0]}",)
-        texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in info.spans]
+        texts = [chunk.span_text(a, b) for a, b in info.spans]
         return tuple(
             claim_problems(
                 sentence, [texts[i] for i in about], sims[about], chunk.text, self.word_vectors

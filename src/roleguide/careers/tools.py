@@ -61,7 +61,7 @@ class Statement:
 
     @property
     def text(self) -> str:
-        return self.chunk.text[self.start - self.chunk.start : self.end - self.chunk.start]
+        return self.chunk.span_text(self.start, self.end)
 
 
 def _citation(number: int, s: Statement, score: float = 1.0) -> Citation:
@@ -127,7 +127,7 @@ class CareerMap:
         raw = []
         for chunk in chunks:
             spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
-            texts = [chunk.text[a - chunk.start : b - chunk.start] for a, b in spans]
+            texts = [chunk.span_text(a, b) for a, b in spans]
             subjects = unit_subjects(
                 self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
             )
@@ -156,7 +156,7 @@ class CareerMap:
         ]
         if len(spans) != len(headers) or len(spans) < 2:
             return []
-        first = chunk.text[spans[0][0] - chunk.start : spans[0][1] - chunk.start]
+        first = chunk.span_text(*spans[0])
         columns = [self.catalog.canonical(h) if self.catalog.mentions(h) else None for h in headers]
         out = []
         for (x, y), header, role in zip(spans[1:], headers[1:], columns[1:], strict=True):

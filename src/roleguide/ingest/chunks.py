@@ -39,7 +39,10 @@ MAX_SENTENCE_TOKENS = 200  # leaves room for the section prefix sentences are em
 
 @dataclass(frozen=True)
 class Chunk:
-    """A passage to index: ``text == document.text[start:end]``; sentences are absolute spans."""
+    """A passage to index, and the same passage as the store gives it back.
+
+    ``text == document.text[start:end]``; sentences are absolute spans of the document.
+    """
 
     id: str
     source: str
@@ -52,9 +55,12 @@ class Chunk:
     sentences: tuple[Span, ...]
     context: str = ""
 
+    def span_text(self, start: int, end: int) -> str:
+        """The text of ``[start, end)``, given in the document's (absolute) offsets."""
+        return self.text[start - self.start : end - self.start]
+
     def sentence_text(self, i: int) -> str:
-        a, b = self.sentences[i]
-        return self.text[a - self.start : b - self.start]
+        return self.span_text(*self.sentences[i])
 
     def embedding_texts(self) -> list[str]:
         """What each sentence is embedded as: with its section (and the headings above it,

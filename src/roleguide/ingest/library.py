@@ -238,8 +238,8 @@ def list_articles(guide: RoleGuide) -> list[ArticleInfo]:
     guide._ready()
     corpus_dir = Path(guide.settings.corpus_dir)
     counts = guide.index.source_stats()
-    titles = guide.manifest.get("titles", {})
-    stated = guide.manifest.get("roles", {})
+    titles = guide.manifest.titles if guide.manifest else {}
+    stated = guide.manifest.roles if guide.manifest else {}
     found: dict[str, set[str]] = {}
     for role in guide.roles():
         for source in role.sources:

@@ -13,6 +13,7 @@ import contextlib
 import errno
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from roleguide.errors import (
@@ -82,12 +83,14 @@ def new_store_name() -> str:
     return f"{LEGACY_STORE}-{time.time_ns():x}"
 
 
-def _chain(error: BaseException):
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        yield error
-        error = error.__cause__ or error.__context__
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what caused it, in turn (each once, however the chain loops)."""
+    seen: set[int] = set()
+    link: BaseException | None = error
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        yield link
+        link = link.__cause__ or link.__context__
 
 
 def is_disk_full(error: BaseException) -> bool:

@@ -194,11 +194,11 @@ def _router(guide: RoleGuide, gate: _Gate) -> APIRouter:
     def health() -> dict:
         """Whether the server is up, and what it serves."""
         backend = getattr(guide.index.embeddings, "query_backend", "langchain")
-        manifest = guide.manifest or {}
+        manifest = guide.manifest
         return Health(
             version=__version__,
-            chunks=int(manifest.get("chunks", 0)),
-            built=manifest.get("built"),
+            chunks=manifest.chunks if manifest else 0,
+            built=manifest.built if manifest else None,
             query_model=backend,
         ).model_dump()
 
