@@ -14,7 +14,7 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from roleguide.ask.conversation import Message, resolve_followup
 from roleguide.ask.query import clean_question, expand_intent, is_comparison
 from roleguide.ask.retrieval import HybridRetriever, RetrieverMode
 from roleguide.ask.roles import RoleCatalog, load_aliases
+from roleguide.cache import LRUCache
 from roleguide.careers.tools import CareerMap
 from roleguide.config import Settings, resolve_settings
 from roleguide.errors import (
@@ -159,7 +160,7 @@ class RoleGuide:
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )
         self._mode: RetrieverMode = retriever
-        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._query_vectors: LRUCache[str, list[float]] = LRUCache(512)
         self._lock = threading.RLock()
         self._checked = time.monotonic()
         self._stamp: tuple | None = None
@@ -300,24 +301,14 @@ class RoleGuide:
         raise AssertionError("unreachable")
 
     def query_vector(self, query: str) -> list[float]:
-        with self._lock:
-            cached = self._query_vectors.get(query)
-            if cached is not None:
-                self._query_vectors.move_to_end(query)
-                return cached
-        vector = self.index.embeddings.embed_query(query)
-        with self._lock:
-            self._query_vectors[query] = vector
-            if len(self._query_vectors) > 512:
-                self._query_vectors.popitem(last=False)
-        return vector
+        return self._query_vectors.cached(query, self.index.embeddings.embed_query)
 
     def with_retriever(self, mode: RetrieverMode) -> RoleGuide:
         """The same guide (same index, model and answerer) retrieving with ``mode`` only."""
         self._ready()
         other = copy.copy(self)
         other._mode = mode
-        other._query_vectors = OrderedDict()  # so each variant's latency includes embedding
+        other._query_vectors = LRUCache(512)  # so each variant's latency includes embedding
         other.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=mode)
         return other
 
