@@ -72,4 +72,5 @@ def retrieval_metrics(
     if not qrels:
         return {NAMES[m]: 0.0 for m in METRICS}
     scores = evaluate(Qrels(qrels), Run(run), list(METRICS), make_comparable=True)
+    assert isinstance(scores, dict)  # several metrics asked: one score per metric
     return {NAMES[m]: round(float(scores[m]), 4) for m in METRICS}
