@@ -13,7 +13,7 @@ import copy
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
@@ -28,6 +28,7 @@ from roleguide.ask.query import clean_question
 from roleguide.ask.retrieval import HybridRetriever, RetrieverMode
 from roleguide.ask.roles import RoleCatalog, load_aliases
 from roleguide.ask.understand import understand
+from roleguide.cache import LRUCache
 from roleguide.careers.tools import CareerMap
 from roleguide.config import Settings, resolve_settings
 from roleguide.errors import IndexLockedError, IndexMismatchError, StorageFullError
@@ -113,7 +114,7 @@ class RoleGuide:
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )
         self._mode: RetrieverMode = retriever
-        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._query_vectors: LRUCache[str, list[float]] = LRUCache(512)
         self._lock = threading.RLock()
         self._checked = time.monotonic()
         self._stamp: tuple | None = None
@@ -233,24 +234,14 @@ class RoleGuide:
         return once_more(answers, self._reopen, self.index, self.settings.chroma_url)
 
     def query_vector(self, query: str) -> list[float]:
-        with self._lock:
-            cached = self._query_vectors.get(query)
-            if cached is not None:
-                self._query_vectors.move_to_end(query)
-                return cached
-        vector = self.index.embeddings.embed_query(query)
-        with self._lock:
-            self._query_vectors[query] = vector
-            if len(self._query_vectors) > 512:
-                self._query_vectors.popitem(last=False)
-        return vector
+        return self._query_vectors.cached(query, self.index.embeddings.embed_query)
 
     def with_retriever(self, mode: RetrieverMode) -> RoleGuide:
         """The same guide (same index, model and answerer) retrieving with ``mode`` only."""
         self._ready()
         other = copy.copy(self)
         other._mode = mode
-        other._query_vectors = OrderedDict()  # so each variant's latency includes embedding
+        other._query_vectors = LRUCache(512)  # so each variant's latency includes embedding
         other.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=mode)
         return other
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,11 +28,12 @@ from roleguide.ask.paraphrase import (
 from roleguide.ask.query import is_comparison, is_who_question, without_intent
 from roleguide.ask.retrieval import Hit
 from roleguide.ask.roles import RoleCatalog
+from roleguide.cache import LRUCache
 from roleguide.models import Answer, Citation
 from roleguide.store.index import ChunkRecord, VectorIndex
 from roleguide.store.lexical import tokenize
 
-__all__ = ["ExtractiveAnswerer", "Scored", "cite", "join_cited", "quote_span"]
+__all__ = ["ExtractiveAnswerer", "Scored", "cite", "join_cited", "quote_span", "quoted_units"]
 
 MAX_QUOTE_WORDS = 60
 MAX_SENTENCES = 3
@@ -129,6 +131,16 @@ def quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
     return start, end
 
 
+def quoted_units(
+    catalog: RoleCatalog, chunk: ChunkRecord, article_roles: Sequence[str]
+) -> tuple[list[tuple[int, int]], list[str], list[tuple[str, ...]]]:
+    """Each sentence of ``chunk`` as quoted (``quote_span``): its span, its text and the
+    role(s) it is about. The answerer and the career tools read chunks the same way."""
+    spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
+    texts = [chunk.span_text(a, b) for a, b in spans]
+    return spans, texts, unit_subjects(catalog, chunk, texts, article_roles)
+
+
 class ExtractiveAnswerer:
     """Turns retrieved chunks into a cited ``Answer`` by quoting their best sentences."""
 
@@ -143,7 +155,7 @@ class ExtractiveAnswerer:
         self.catalog = catalog
         self.min_support = min_support
         self.source_roles = source_roles
-        self._info: dict[str, _ChunkInfo] = {}
+        self._info: LRUCache[str, _ChunkInfo] = LRUCache(50_000)
         self.words = WordSimilarity(index.embeddings)
 
     # -- sentence scoring ---------------------------------------------------------------
@@ -152,10 +164,8 @@ class ExtractiveAnswerer:
         info = self._info.get(chunk.id)
         if info is not None:
             return info
-        spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
-        texts = [chunk.span_text(a, b) for a, b in spans]
-        subjects = unit_subjects(
-            self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
+        spans, texts, subjects = quoted_units(
+            self.catalog, chunk, self.source_roles.get(chunk.source, ())
         )
         label = tokenize([chunk.section])[0] if chunk.kind == "facet" else []
         tokens, pairs = [], []
@@ -170,9 +180,7 @@ class ExtractiveAnswerer:
         info = _ChunkInfo(
             tuple(spans), tuple(subjects), tuple(tokens), section, negated, tuple(pairs)
         )
-        if len(self._info) > 50_000:
-            self._info.clear()
-        self._info[chunk.id] = info
+        self._info.put(chunk.id, info)
         return info
 
     def topic_tokens(self, query: str) -> set[str]:

@@ -32,6 +32,7 @@ from roleguide.ask.chat import MAX_REPLY_CHARS, MAX_TOKENS, load_chat_model, str
 from roleguide.ask.claims import claim_problems
 from roleguide.ask.prompts import answer_messages
 from roleguide.ask.retrieval import Hit
+from roleguide.cache import LRUCache
 from roleguide.models import Answer, Citation
 from roleguide.store.lexical import tokenize
 
@@ -76,7 +77,7 @@ class LLMAnswerer:
         self.extractive = extractive
         self.label = label or type(model).__name__
         self.timeout = timeout
-        self._word_vectors: dict[str, np.ndarray] = {}
+        self._word_vectors: LRUCache[str, np.ndarray] = LRUCache(50_000)
 
     # -- verification ---------------------------------------------------------------------
     def _split(self, text: str) -> list[tuple[str, list[int]]]:
@@ -156,15 +157,13 @@ class LLMAnswerer:
 
     def word_vectors(self, words: list[str]) -> np.ndarray:
         """Normalised vectors of single words (cached), for the content-word check."""
-        todo = [w for w in dict.fromkeys(words) if w not in self._word_vectors]
-        if todo:
-            if len(self._word_vectors) > 50_000:
-                self._word_vectors.clear()
-            embedded = self.extractive.index.embeddings.embed_documents(todo)
-            for word, vector in zip(todo, embedded, strict=True):
-                v = np.asarray(vector, np.float32)
-                self._word_vectors[word] = v / max(float(np.linalg.norm(v)), 1e-12)
-        return np.stack([self._word_vectors[w] for w in words])
+        found = self._word_vectors.cached_many(words, self._embed_words)
+        return np.stack([found[w] for w in words])
+
+    def _embed_words(self, words: list[str]) -> list[np.ndarray]:
+        embedded = self.extractive.index.embeddings.embed_documents(words)
+        vectors = [np.asarray(v, np.float32) for v in embedded]
+        return [v / max(float(np.linalg.norm(v)), 1e-12) for v in vectors]
 
     def verify(self, text: str, hits: list[Hit]) -> tuple[list[_Checked], list[str]]:
         """The supported sentences (with their best passage) and notes on what was dropped."""

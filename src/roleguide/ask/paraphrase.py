@@ -8,10 +8,10 @@ counts as sharing the question's topic. No synonym list: the model's own similar
 from __future__ import annotations
 
 import re
-import threading
 
 import numpy as np
 
+from roleguide.cache import LRUCache
 from roleguide.store.embeddings import embed_texts
 from roleguide.store.lexical import _stopwords
 
@@ -50,21 +50,15 @@ class WordSimilarity:
 
     def __init__(self, embeddings) -> None:
         self.embeddings = embeddings
-        self._cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
+        self._cache: LRUCache[str, np.ndarray] = LRUCache(_MAX_CACHE)
+
+    def _embed(self, words: list[str]) -> np.ndarray:
+        got = np.asarray(embed_texts(self.embeddings, words), dtype=np.float32)
+        got /= np.maximum(np.linalg.norm(got, axis=1, keepdims=True), 1e-12)
+        return got
 
     def _vectors(self, words: set[str]) -> dict[str, np.ndarray]:
-        with self._lock:
-            missing = sorted(w for w in words if w not in self._cache)
-        if missing:
-            got = np.asarray(embed_texts(self.embeddings, missing), dtype=np.float32)
-            got /= np.maximum(np.linalg.norm(got, axis=1, keepdims=True), 1e-12)
-            with self._lock:
-                if len(self._cache) > _MAX_CACHE:
-                    self._cache.clear()
-                self._cache.update(zip(missing, got, strict=True))
-        with self._lock:
-            return {w: self._cache[w] for w in words if w in self._cache}
+        return self._cache.cached_many(sorted(words), self._embed)
 
     def closest(self, asked: set[str], said: set[str]) -> float:
         """The highest cosine between a word of ``asked`` and a word of ``said``."""

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from roleguide.ask.answer import cite, quote_span
-from roleguide.ask.attribution import unit_subjects
+from roleguide.ask.answer import cite, quoted_units
 from roleguide.ask.roles import RoleCatalog
 from roleguide.careers.facets import OVERVIEW, facet_key, facet_label, merge_labels
 from roleguide.errors import InvalidQuestionError
@@ -126,10 +125,8 @@ class CareerMap:
         chunks = sorted(self.index.iter_records(), key=lambda c: (c.source, c.start))
         raw = []
         for chunk in chunks:
-            spans = [quote_span(chunk, i) for i in range(len(chunk.sentences))]
-            texts = [chunk.span_text(a, b) for a, b in spans]
-            subjects = unit_subjects(
-                self.catalog, chunk, texts, self.source_roles.get(chunk.source, ())
+            spans, texts, subjects = quoted_units(
+                self.catalog, chunk, self.source_roles.get(chunk.source, ())
             )
             for i, ((a, b), subject, text) in enumerate(zip(spans, subjects, texts, strict=True)):
                 found = self._cells(chunk, a, b, subject)
@@ -231,10 +228,10 @@ class CareerMap:
         about = {a: self._about(a, b), b: self._about(b, a)}
         together = [s for s in about[a] + about[b] if {a, b} <= self._covers(s)]
         for s in together + about[a] + about[b]:
-            by_facet.setdefault(s.facet, {a: [], b: []})
+            by_facet.setdefault(s.facet or "", {a: [], b: []})  # _about keeps filed ones only
         for role in (a, b):
             for s in about[role]:
-                by_facet[s.facet][role].append(s)
+                by_facet[s.facet or ""][role].append(s)
         shared = [f for f, cells in by_facet.items() if cells[a] and cells[b]]
         order = sorted(by_facet, key=lambda f: (f not in shared, f == OVERVIEW))
         rows, citations = [], []
@@ -246,7 +243,9 @@ class CareerMap:
                 for s in picked:
                     cites.append(_citation(len(citations) + 1, s))
                     citations.append(cites[-1])
-                cells.append(Cell(role=role, citation=cites[0] if cites else None, more=cites[1:]))
+                cells.append(
+                    Cell(role=role, citation=cites[0] if cites else None, more=tuple(cites[1:]))
+                )
             rows.append(FacetRow(facet=facet, cells=tuple(cells)))
         note = ""
         if not shared:
@@ -272,7 +271,7 @@ class CareerMap:
         role = self.resolve(name)
         groups: dict[str, list[Statement]] = {}
         for s in self._about(role):
-            groups.setdefault(s.facet, []).append(s)
+            groups.setdefault(s.facet or "", []).append(s)  # _about keeps filed ones only
         order = sorted(groups, key=lambda f: f == OVERVIEW)
         sections, n = [], 0
         for label in order:

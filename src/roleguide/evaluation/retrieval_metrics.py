@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 
 from roleguide.evaluation.schema import QuestionSet
 
-__all__ = ["METRICS", "relevant_ids", "retrieval_metrics", "retrieval_queries"]
+__all__ = ["METRICS", "normalized", "relevant_ids", "retrieval_metrics", "retrieval_queries"]
 
 METRICS = ("hit_rate@1", "hit_rate@3", "mrr", "ndcg@5")
 NAMES = {"hit_rate@1": "hit@1", "hit_rate@3": "hit@3", "mrr": "mrr", "ndcg@5": "ndcg@5"}
@@ -20,14 +20,16 @@ Search = Callable[[str, list[dict]], list[tuple[str, str, float]]]
 """(question, history) -> [(passage id, passage text, score)], best first"""
 
 
-def _norm(text: str) -> str:
+def normalized(text: str) -> str:
+    """``text`` case-folded with its white space collapsed: how answers and passages are
+    matched against a case's evidence, here and in the answer checks."""
     return " ".join(text.casefold().split())
 
 
 def relevant_ids(evidence: Iterable[str], passages: dict[str, str]) -> set[str]:
     """Ids of the passages that contain any evidence span."""
-    wanted = [_norm(e) for e in evidence]
-    return {pid for pid, text in passages.items() if any(w in _norm(text) for w in wanted)}
+    wanted = [normalized(e) for e in evidence]
+    return {pid for pid, text in passages.items() if any(w in normalized(text) for w in wanted)}
 
 
 def retrieval_queries(question_set: QuestionSet) -> list[tuple[str, str, list[dict], tuple]]:
@@ -70,4 +72,5 @@ def retrieval_metrics(
     if not qrels:
         return {NAMES[m]: 0.0 for m in METRICS}
     scores = evaluate(Qrels(qrels), Run(run), list(METRICS), make_comparable=True)
+    assert isinstance(scores, dict)  # several metrics asked: one score per metric
     return {NAMES[m]: round(float(scores[m]), 4) for m in METRICS}

@@ -8,15 +8,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from roleguide.evaluation.retrieval_metrics import normalized
 from roleguide.evaluation.schema import QuestionSet, Turn
 from roleguide.ingest.corpus import load_document
 from roleguide.models import Answer
 
 __all__ = ["TurnResult", "answer_metrics", "check_answer", "lead_sentence", "run_answers"]
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def lead_sentence(text: str) -> str:
@@ -84,19 +81,19 @@ def check_answer(turn: Turn, answer: Answer, corpus_dir: Path) -> dict:
     if answer.abstained:
         failures.append("abstained on an answerable question")
     first = answer.citations[0].quote if answer.citations else ""
-    out["evidence_ok"] = any(_norm(e) in _norm(first) for e in turn.evidence)
+    out["evidence_ok"] = any(normalized(e) in normalized(first) for e in turn.evidence)
     if not answer.abstained and not out["evidence_ok"]:
         failures.append(f"citation [1] lacks the evidence ({turn.evidence[0]!r})")
     if turn.role:
-        out["role_ok"] = _norm(turn.role) in _norm(lead_sentence(answer.text))
+        out["role_ok"] = normalized(turn.role) in normalized(lead_sentence(answer.text))
         if not out["role_ok"]:
             failures.append(f"first sentence does not name the {turn.role}")
-    found = [r for r in turn.required if _norm(r) in _norm(answer.text)]
+    found = [r for r in turn.required if normalized(r) in normalized(answer.text)]
     out["required_found"], out["required_total"] = len(found), len(turn.required)
     for r in turn.required:
         if r not in found:
             failures.append(f"answer lacks the required phrase {r!r}")
-    if turn.expect_query and _norm(turn.expect_query) not in _norm(answer.query):
+    if turn.expect_query and normalized(turn.expect_query) not in normalized(answer.query):
         failures.append(
             f"follow-up not resolved: query {answer.query!r} lacks {turn.expect_query!r}"
         )

@@ -29,6 +29,7 @@ import numpy as np
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
+from roleguide.cache import LRUCache
 from roleguide.errors import IndexMismatchError
 from roleguide.ingest.chunks import CHUNKER_VERSION, Chunk
 from roleguide.store.connection import connect
@@ -67,8 +68,9 @@ class VectorIndex:
         self.model_id = embedding_model_id(embeddings)
         self._client = None
         self._lexical: LexicalIndex | None = None
-        self._chunk_cache: dict[str, Chunk] = {}
-        self._vector_cache: dict[str, np.ndarray] = {}
+        # Chunks and their vectors are immutable under their id; the caches only bound memory.
+        self._chunk_cache: LRUCache[str, Chunk | None] = LRUCache(50_000)
+        self._vector_cache: LRUCache[str, np.ndarray] = LRUCache(20_000)
         self._dense_store = None
         self.visible: frozenset[str] = frozenset()
 
@@ -276,32 +278,39 @@ class VectorIndex:
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunk records by id (cached: chunks are immutable under their id)."""
-        missing = [i for i in dict.fromkeys(ids) if i not in self._chunk_cache]
-        for start in range(0, len(missing), _ID_BATCH):  # SQLite caps variables per query
-            got = self.chunks.get(
-                ids=missing[start : start + _ID_BATCH], include=["documents", "metadatas"]
-            )
-            for chunk in page_records(got):
-                self._chunk_cache[chunk.id] = chunk
-        return {i: self._chunk_cache[i] for i in ids if i in self._chunk_cache}
+
+        def fetch(missing: list[str]) -> list[Chunk | None]:
+            found: dict[str, Chunk] = {}
+            for start in range(0, len(missing), _ID_BATCH):  # SQLite caps variables per query
+                got = self.chunks.get(
+                    ids=missing[start : start + _ID_BATCH], include=["documents", "metadatas"]
+                )
+                found.update((chunk.id, chunk) for chunk in page_records(got))
+            return [found.get(i) for i in missing]
+
+        got = self._chunk_cache.cached_many(ids, fetch)
+        return {i: chunk for i, chunk in got.items() if chunk is not None}
 
     def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
         """The stored sentence vectors of each chunk, as one matrix per chunk id."""
-        todo = [c for c in chunks if c.id not in self._vector_cache]
-        ids = [sid for c in todo for sid in sentence_ids(c.id, len(c.sentences))]
-        if ids:
+        by_chunk = {c.id: c for c in chunks}
+
+        def fetch(todo_ids: list[str]) -> list[np.ndarray]:
+            todo = [by_chunk[i] for i in todo_ids]
+            ids = [sid for c in todo for sid in sentence_ids(c.id, len(c.sentences))]
             got = self.sentences.get(ids=ids, include=["embeddings"])
             by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
-            if len(self._vector_cache) > 20_000:
-                self._vector_cache.clear()
+            out = []
             for c in todo:
                 rows = [by_id.get(sid) for sid in sentence_ids(c.id, len(c.sentences))]
                 if any(r is None for r in rows):
                     raise IndexMismatchError(
                         f"sentence vectors of {c.source} are missing; {REBUILD_HINT}"
                     )
-                self._vector_cache[c.id] = np.asarray(rows, dtype=np.float32)
-        return {c.id: self._vector_cache[c.id] for c in chunks}
+                out.append(np.asarray(rows, dtype=np.float32))
+            return out
+
+        return self._vector_cache.cached_many(by_chunk, fetch)
 
     def source_stats(self) -> dict[str, int]:
         """Chunk count per source file."""

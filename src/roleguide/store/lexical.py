@@ -1,7 +1,13 @@
 """The lexical side of the index: BM25 (bm25s) over chunks, stemmed, persisted beside Chroma.
 
 bm25s builds and saves the index at ingest; questions read the saved score matrix with
-numpy alone (``SavedBM25``), because importing bm25s loads scipy (~0.6 s of a cold start).
+numpy alone (``SavedBM25``), because importing bm25s loads scipy and numba (0.6 s or more
+of a cold start; the question path imports no scipy). For the same reason ``tokenize`` is
+``bm25s.tokenize``'s algorithm (its token pattern, its stop words, PyStemmer) rather than
+the call: also, that call costs ~7x ours (it rebuilds its stop-word set and progress bars
+on every call, and answers tokenize every sentence), and ``BM25.retrieve`` orders tied
+scores differently. tests/test_lexical_and_cache.py pins the tokens to bm25s' and the
+ranking to ``BM25.retrieve`` up to ties; tests/test_query_model.py pins the scores.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ def _bm25s_stopwords() -> list[str]:
         raise RuntimeError("bm25s is missing: pip install bm25s")
     path = Path(next(iter(spec.submodule_search_locations))) / "stopwords.py"
     module_spec = importlib.util.spec_from_file_location("_roleguide_bm25s_stopwords", path)
+    if module_spec is None or module_spec.loader is None:  # pragma: no cover - broken install
+        raise RuntimeError(f"bm25s has no stop words at {path}: pip install bm25s")
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return list(module.STOPWORDS_EN_PLUS)
