@@ -35,6 +35,7 @@ from roleguide.errors import IndexLockedError, IndexMismatchError, StorageFullEr
 from roleguide.feedback.log import QuestionLog, new_answer_id
 from roleguide.ingest.corpus import corpus_files, no_passages_error
 from roleguide.ingest.pipeline import IngestReport, Progress, corpus_signature, ingest
+from roleguide.ingest.reading import ArticleText, read_article
 from roleguide.models import (
     AddResult,
     Answer,
@@ -372,3 +373,8 @@ class RoleGuide:
         self._ready()
         domain = domain_vector(self.index)
         return gap_report(self.log, self.index.embeddings, domain=domain, since=since)
+
+    def article_text(self, source: str) -> ArticleText:
+        """One article's whole text as indexed, with the blocks left out, to show a citation
+        in context. Raises ``ArticleError`` when the file is gone or unreadable."""
+        return read_article(Path(self.settings.corpus_dir), source)

@@ -9,7 +9,6 @@ When a token is set, every handler checks it on the server before acting.
 from __future__ import annotations
 
 import hmac
-import html
 import ipaddress
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from typing import Literal
 import gradio as gr
 
 from roleguide.api import RoleGuide
+from roleguide.app.web.templating import render_template
 from roleguide.errors import RoleGuideError
 from roleguide.ingest.articles import MAX_ARTICLE_BYTES, SUPPORTED_SUFFIXES
 from roleguide.ingest.library import safe_name
@@ -49,36 +49,12 @@ def admin_mode(host: str, share: bool, token: str) -> AdminMode:
 
 def articles_html(articles: list[ArticleInfo]) -> str:
     """The article list; every field escaped, sources shown as text (never fetched)."""
-    rows = "".join(
-        "<tr>"
-        f"<td>{html.escape(a.title)}<div class='rg-file'>{html.escape(a.source)}</div></td>"
-        f"<td class='rg-origin'>{html.escape(a.origin) or '—'}</td>"
-        f"<td>{html.escape(', '.join(a.roles)) or '—'}</td>"
-        f"<td>{a.chunks}</td><td>{html.escape(a.added[:16].replace('T', ' ')) or '—'}</td>"
-        "</tr>"
-        for a in articles
-    )
-    return (
-        "<table class='rg-corpus' id='rg-articles-table'><thead><tr><th>Article</th>"
-        "<th>Source</th><th>Roles</th><th>Chunks</th><th>Added</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
+    return render_template("articles.html", articles=articles)
 
 
 def gaps_html(report: GapReport) -> str:
-    if not report.groups:
-        return "<p class='rg-none'>No unanswered or thumbed-down questions logged yet.</p>"
-    rows = "".join(
-        f"<tr><td>{g.count}</td><td>{html.escape(g.example)}</td><td>{g.abstained}</td>"
-        f"<td>{g.thumbs_down}</td><td>{html.escape(g.last_asked)}</td></tr>"
-        for g in report.groups
-    )
-    return (
-        f"<p>{report.questions} questions in {len(report.groups)} groups, most asked first.</p>"
-        "<table class='rg-corpus' id='rg-gaps-table'><thead><tr><th>Asked</th><th>Example</th>"
-        "<th>Abstained</th><th>👎</th><th>Last asked</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-    )
+    """The gaps report as a table, most asked first (a line when nothing is logged)."""
+    return render_template("gaps.html", report=report)
 
 
 def _uploads(files: list | None) -> tuple[tempfile.TemporaryDirectory, list[Path]]:

@@ -1,27 +1,38 @@
 """What the web app shows, as escaped Markdown and HTML built from ``Answer`` objects.
 
-Pure functions, no Gradio: every piece of corpus or user text passes through
-``html.escape`` (HTML) or ``md_escape`` (chat Markdown) before it is shown, so an
-article holding ``<script>``, ``onerror=`` or a remote Markdown image shows as text.
+No Gradio: HTML comes from the autoescaping templates in ``templates/`` (the whole article
+around a quote through ``RoleGuide.article_text``), chat Markdown passes through
+``md_escape``; so an article holding ``<script>``, ``onerror=`` or a remote Markdown image
+shows as text.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from roleguide.app.web.assets import APP_CSS, APP_JS
-from roleguide.ingest.cleaning import document_blocks
-from roleguide.ingest.corpus import load_document
+from roleguide.app.web.templating import render_template
+from roleguide.errors import ArticleError
+from roleguide.ingest.cleaning import Block
 from roleguide.models import Answer, ArticleInfo, Citation, Comparison
+
+if TYPE_CHECKING:
+    from roleguide.api import RoleGuide
 
 __all__ = [
     "APP_CSS",
     "APP_JS",
+    "ArticleView",
+    "CardView",
+    "Highlight",
+    "Piece",
     "answer_markdown",
     "answer_plaintext",
+    "card_view",
     "comparison_markdown",
     "corpus_table",
     "counter_html",
@@ -115,109 +126,128 @@ def sentences_for_streaming(markdown: str) -> list[str]:
     return [*prefixes, markdown]
 
 
-@lru_cache(maxsize=64)
-def _article(corpus_dir: str, source: str, digest_hint: float) -> tuple[str, int, tuple]:
-    """The article's text, where its body starts, and the blocks the index left out."""
-    doc = load_document(Path(corpus_dir) / source, source)
-    dropped = tuple((b.start, b.end, b.reason) for b in document_blocks(doc) if b.kind == "dropped")
-    return doc.text, doc.body_start, dropped
+class Highlight(NamedTuple):
+    """A stretch of text with one part marked (``<mark>``)."""
+
+    before: str
+    marked: str
+    after: str
 
 
-def _highlight(text: str, start: int, end: int, a: int, b: int) -> str:
-    """``text[start:end]`` escaped, with ``text[a:b]`` (inside it) marked."""
+class Piece(NamedTuple):
+    """Article text; with a ``label`` it is a block the index left out, labelled so."""
+
+    text: str
+    label: str = ""
+
+
+_NO_PASSAGE = Highlight("", "", "")
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    """The whole article around a passage, or the ``problem`` that stops showing it."""
+
+    problem: str = ""
+    title: str = ""
+    before: tuple[Piece, ...] = ()
+    passage: Highlight = _NO_PASSAGE
+    after: tuple[Piece, ...] = ()
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What a source card shows (``templates/cards.html``)."""
+
+    anchor: str
+    label: str
+    related: bool
+    title: str
+    section: str
+    quote: Highlight
+    source: str
+    start: int
+    end: int
+    article: ArticleView
+
+
+def _highlight(text: str, start: int, end: int, a: int, b: int) -> Highlight:
+    """``text[start:end]`` with ``text[a:b]`` (inside it) marked."""
     a, b = max(a, start), min(b, end)
-    return (
-        html.escape(text[start:a])
-        + f"<mark>{html.escape(text[a:b])}</mark>"
-        + html.escape(text[b:end])
-    )
+    return Highlight(text[start:a], text[a:b], text[b:end])
 
 
 _NOT_ARTICLE = ("teaser", "title of a teaser", "form")
 
 
-def _with_dropped(text: str, start: int, end: int, dropped: tuple) -> str:
-    """``text[start:end]`` escaped; blocks the index dropped are labelled as such."""
+def _with_dropped(text: str, start: int, end: int, dropped: tuple[Block, ...]) -> list[Piece]:
+    """``text[start:end]`` in pieces; blocks the index dropped are labelled as such."""
     out, pos = [], start
-    for a, b, reason in dropped:
-        a, b = max(a, pos), min(b, end)
+    for block in dropped:
+        a, b = max(block.start, pos), min(block.end, end)
         if a >= b:
             continue
+        reason = block.reason
         what = "not part of the article" if reason.startswith(_NOT_ARTICLE) else "not indexed"
-        out.append(html.escape(text[pos:a]))
-        out.append(
-            f"<span class='rg-dropped'><span class='rg-dropped-label'>{what}: "
-            f"{html.escape(reason)}</span>{html.escape(text[a:b])}</span>"
-        )
+        out += [Piece(text[pos:a]), Piece(text[a:b], f"{what}: {reason}")]
         pos = b
-    out.append(html.escape(text[pos:end]))
-    return "".join(out)
+    out.append(Piece(text[pos:end]))
+    return out
 
 
-def _article_view(c: Citation, corpus_dir: Path) -> str:
-    path = corpus_dir / c.source
+def _article_view(c: Citation, guide: RoleGuide) -> ArticleView:
     try:
-        text, body, dropped = _article(str(corpus_dir), c.source, path.stat().st_mtime)
-    except (OSError, ValueError):
-        return "<p class='rg-missing'>The article file is no longer in the corpus folder.</p>"
+        article = guide.article_text(c.source)
+    except ArticleError:
+        return ArticleView("The article file is no longer in the corpus folder.")
+    text, dropped = article.text, article.dropped
     p_start, p_end = c.passage_start, c.passage_start + len(c.passage)
     if text[p_start:p_end] != c.passage:
-        return "<p class='rg-missing'>The article changed since it was indexed: re-ingest.</p>"
-    return (
-        "<div class='rg-article' tabindex='0' role='region' "
-        f"aria-label='{html.escape(c.title, quote=True)}, the whole article'>"
-        + _with_dropped(text, body, p_start, dropped)
-        + "<span class='rg-passage'>"
-        + _highlight(text, p_start, p_end, c.start, c.end)
-        + "</span>"
-        + _with_dropped(text, p_end, len(text), dropped)
-        + "</div>"
+        return ArticleView("The article changed since it was indexed: re-ingest.")
+    return ArticleView(
+        title=c.title,
+        before=tuple(_with_dropped(text, article.body_start, p_start, dropped)),
+        passage=_highlight(text, p_start, p_end, c.start, c.end),
+        after=tuple(_with_dropped(text, p_end, len(text), dropped)),
     )
 
 
-def _card(c: Citation, turn: int | str, corpus_dir: Path, related: bool = False) -> str:
-    anchor = f"rg-{turn}-{c.number}" if not related else f"rg-{turn}-r{c.number}"
-    passage = _highlight(
+def card_view(c: Citation, turn: int | str, guide: RoleGuide, related: bool = False) -> CardView:
+    """A source card for ``c``; its anchor ``rg-<turn>-<n>`` is what ``[n]`` links to."""
+    quote = _highlight(
         c.passage, 0, len(c.passage), c.start - c.passage_start, c.end - c.passage_start
     )
-    label = "•" if related else f"[{c.number}]"
-    return (
-        f"<details class='rg-card{' rg-related' if related else ''}' id='{anchor}'>"
-        f"<summary><span class='rg-num'>{label}</span> "
-        f"<span class='rg-title'>{html.escape(c.title)}</span>"
-        f"<span class='rg-section'>{html.escape(c.section)}</span>"
-        f"<span class='rg-quote'>{passage}</span>"
-        f"<span class='rg-open'>Open the article ▸</span></summary>"
-        f"<div class='rg-source'>{html.escape(c.source)}, characters {c.start}–{c.end}</div>"
-        f"{_article_view(c, corpus_dir)}</details>"
+    return CardView(
+        anchor=f"rg-{turn}-r{c.number}" if related else f"rg-{turn}-{c.number}",
+        label="•" if related else f"[{c.number}]",
+        related=related,
+        title=c.title,
+        section=c.section,
+        quote=quote,
+        source=c.source,
+        start=c.start,
+        end=c.end,
+        article=_article_view(c, guide),
     )
 
 
-def sources_html(turns: list[tuple[str, Answer]], corpus_dir: Path) -> str:
+def sources_html(turns: list[tuple[str, Answer]], guide: RoleGuide) -> str:
     """Source cards for each answer, newest first: the quote highlighted in its paragraph."""
-    if not turns:
-        return (
-            "<div class='rg-sources rg-empty'>Sources appear here: every answer's quotes, "
-            "highlighted in their paragraph. Click one to read the whole article.</div>"
-        )
+    corpus_dir = Path(guide.settings.corpus_dir)
     groups = []
     for turn in range(len(turns) - 1, -1, -1):
         question, answer = turns[turn]
-        head = f"<div class='rg-q'>{html.escape(question)}</div>"
-        if answer.abstained:
-            cards = "".join(_card(c, turn, corpus_dir, True) for c in answer.related)
-            body = (
-                "<div class='rg-abstain'>Not covered by the articles. Related reading — the "
-                f"closest passages, not support for an answer:</div>{cards}"
-            )
-        else:
-            body = "".join(_card(c, turn, corpus_dir, False) for c in answer.citations)
-        copy = html.escape(answer_plaintext(answer, corpus_dir), quote=True)
+        cited = answer.related if answer.abstained else answer.citations
         groups.append(
-            f"<section class='rg-group' data-turn='{turn}' data-copy=\"{copy}\">{head}{body}"
-            "</section>"
+            {
+                "turn": turn,
+                "question": question,
+                "abstained": answer.abstained,
+                "cards": [card_view(c, turn, guide, answer.abstained) for c in cited],
+                "plaintext": answer_plaintext(answer, corpus_dir),
+            }
         )
-    return "<div class='rg-sources'>" + "".join(groups) + "</div>"
+    return render_template("sources.html", groups=groups)
 
 
 def answer_plaintext(answer: Answer, corpus_dir: Path) -> str:
@@ -272,27 +302,16 @@ def counter_html(text: str, max_chars: int, max_tokens: int) -> str:
 
     text = text or ""
     if not text.strip():
-        return f"<span>Up to about {_word_limit(0, 0, max_tokens):,} words.</span>"
+        room = f"Up to about {_word_limit(0, 0, max_tokens):,} words."
+        return render_template("counter.html", text=room)
     problem = length_problem(text, max_chars, max_tokens)
     if problem:
-        return f"<span class='rg-over'>{html.escape(problem)}</span>"
+        return render_template("counter.html", text=problem, over=True)
     tokens, words = count_tokens(text), len(text.split())
     left = _word_limit(tokens, words, max_tokens) - words
-    return f"<span>Room for about {max(0, left):,} more words.</span>"
-
-
-def _link(c: Citation, prefix: str) -> str:
-    return f"<a href='#rg-{prefix}-{c.number}' class='rg-marker'>[{c.number}]</a>"
+    return render_template("counter.html", text=f"Room for about {max(0, left):,} more words.")
 
 
 def corpus_table(sources: list[ArticleInfo]) -> str:
     """The articles in the index with their roles and chunk counts."""
-    rows = "".join(
-        f"<tr><td>{html.escape(s.title)}<div class='rg-file'>{html.escape(s.source)}</div>"
-        f"</td><td>{html.escape(', '.join(s.roles) or '—')}</td><td>{s.chunks}</td></tr>"
-        for s in sources
-    )
-    return (
-        "<table class='rg-corpus'><thead><tr><th>Article</th><th>Roles</th><th>Chunks</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
-    )
+    return render_template("corpus.html", sources=sources)

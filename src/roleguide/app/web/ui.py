@@ -12,12 +12,12 @@ and exposes the structured answer as the named API endpoint ``/ask``::
 
 from __future__ import annotations
 
-import html
 import itertools
 import logging
-from pathlib import Path
 
 import gradio as gr
+from gradio.events import api as gradio_api
+from gradio.themes import Soft
 
 from roleguide.api import RoleGuide
 from roleguide.app.web.articles import AdminMode, admin_mode, articles_tab
@@ -35,6 +35,7 @@ from roleguide.app.web.render import (
     sentences_for_streaming,
     sources_html,
 )
+from roleguide.app.web.templating import render_template
 from roleguide.ask.query import MAX_QUESTION_TOKENS
 from roleguide.ask.roles import describe_roles
 from roleguide.errors import RoleGuideError
@@ -71,7 +72,6 @@ def _answerable_examples(guide: RoleGuide) -> list[str]:
 def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = "") -> gr.Blocks:
     """The Blocks app for ``guide``; launch it with ``serve`` (or ``.launch()`` yourself).
     ``admin`` decides whether the Articles tab may change the corpus (see ``ui_articles``)."""
-    corpus_dir = Path(guide.settings.corpus_dir)
     examples = _answerable_examples(guide)
 
     suggester = FollowupSuggester(guide)
@@ -95,7 +95,7 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
             problem, kind = f"roleguide failed to answer ({type(e).__name__}: {e})", "rg-notice"
         if first is None:
             problem = str(problem)[:1].upper() + str(problem)[1:]
-            notice = f"<div class='{kind}' role='alert'>{html.escape(problem)}</div>"
+            notice = render_template("notice.html", kind=kind, text=problem)
             yield message, chat, history, turns, gr.skip(), notice, *hidden
             return
         turn = len(turns)
@@ -103,7 +103,7 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
         answer = first
         for answer in itertools.chain([first], partials):
             shown = [*turns, (answer.question, answer)]
-            panel = sources_html(shown, corpus_dir)
+            panel = sources_html(shown, guide)
             markdown = answer_markdown(answer, turn)
             steps = (
                 sentences_for_streaming(markdown) if answer.answerer == "extractive" else [markdown]
@@ -133,7 +133,7 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
 
     def clear():
         """One conversation state: chat, sources and follow-up memory go together."""
-        return "", [], [], [], sources_html([], corpus_dir), "", *suggestions([])
+        return "", [], [], [], sources_html([], guide), "", *suggestions([])
 
     def count(text: str) -> tuple[str, str]:
         """The counter for ``text``; editing the question also retires the last notice."""
@@ -154,21 +154,21 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
 
     def compare_roles(first: str, second: str) -> str:
         try:
-            return comparison_html(guide.compare(first, second), corpus_dir)
+            return comparison_html(guide.compare(first, second), guide)
         except RoleGuideError as e:
-            return f"<p class='rg-none'>{html.escape(str(e))}</p>"
+            return render_template("career_error.html", text=str(e))
 
     def show_profile(role: str) -> str:
         try:
-            return profile_html(guide.profile(role), corpus_dir)
+            return profile_html(guide.profile(role), guide)
         except RoleGuideError as e:
-            return f"<p class='rg-none'>{html.escape(str(e))}</p>"
+            return render_template("career_error.html", text=str(e))
 
     def match_roles(text: str) -> str:
         try:
-            return match_html(guide.match((text or "").splitlines()), corpus_dir)
+            return match_html(guide.match((text or "").splitlines()), guide)
         except RoleGuideError as e:
-            return f"<p class='rg-none'>{html.escape(str(e))}</p>"
+            return render_template("career_error.html", text=str(e))
 
     with gr.Blocks(
         title="roleguide — cited answers about careers",
@@ -220,9 +220,7 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
                     attach_feedback(guide, chatbot, turns)
                 with gr.Column(scale=2, min_width=320, elem_id="rg-sources-col"):
                     gr.Markdown("## Sources")
-                    panel = gr.HTML(
-                        sources_html([], corpus_dir), elem_id="rg-sources", js_on_load=None
-                    )
+                    panel = gr.HTML(sources_html([], guide), elem_id="rg-sources", js_on_load=None)
                     with gr.Accordion("Articles in the corpus", open=False, elem_id="rg-corpus"):
                         gr.HTML(corpus_table(guide.sources()), js_on_load=None)
             with gr.Tab("Compare roles", elem_id="rg-tab-compare"):
@@ -302,7 +300,7 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
         match_button.click(match_roles, interests, matches, api_visibility="private")
         app.load(compare_roles, [first, second], table, api_visibility="private")
         app.load(show_profile, chosen, profile_box, api_visibility="private")
-        gr.api(ask_api, api_name="ask", concurrency_limit=CONCURRENCY)
+        gradio_api(ask_api, api_name="ask", concurrency_limit=CONCURRENCY)
     app.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return app
 
@@ -339,7 +337,7 @@ def serve(
         quiet=not block,
         css=APP_CSS,
         js=APP_JS,
-        theme=gr.themes.Soft(),
+        theme=Soft(),
         footer_links=["api"],
         max_file_size=guide.settings.max_request_bytes,  # uploads: the Articles tab only
         app_kwargs={"middleware": [limits]},
