@@ -32,6 +32,7 @@ import numpy as np
 from roleguide.ask.answer import ExtractiveAnswerer, Scored, join_cited, quote_span
 from roleguide.ask.claims import claim_problems
 from roleguide.ask.retrieval import Hit
+from roleguide.errors import ConfigError
 from roleguide.models import Answer, Citation
 from roleguide.store.lexical import tokenize
 
@@ -66,7 +67,7 @@ def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.
     """A LangChain chat model for ``openai:<model>`` or ``ollama:<model>``."""
     provider, _, model = spec.partition(":")
     if not model:
-        raise ValueError(
+        raise ConfigError(
             f"ROLEGUIDE_LLM must look like 'openai:<model>' or 'ollama:<model>', got {spec!r}"
         )
     try:
@@ -93,10 +94,12 @@ def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.
                 client_kwargs={"timeout": timeout},
             )
     except ImportError as e:
-        raise ValueError(
+        raise ConfigError(
             f"the {provider} backend is not installed: pip install 'roleguide[llm]'"
         ) from e
-    raise ValueError(f"unknown LLM provider {provider!r}: use 'openai:<model>' or 'ollama:<model>'")
+    raise ConfigError(
+        f"unknown LLM provider {provider!r}: use 'openai:<model>' or 'ollama:<model>'"
+    )
 
 
 def passages_block(hits: list[Hit]) -> str:

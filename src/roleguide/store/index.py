@@ -29,7 +29,7 @@ import numpy as np
 from filelock import FileLock
 from langchain_core.embeddings import Embeddings
 
-from roleguide.errors import IndexMismatchError, StoreUnavailableError
+from roleguide.errors import IndexMismatchError, IndexUnavailableError
 from roleguide.ingest.chunks import CHUNKER_VERSION, Chunk
 from roleguide.store.embeddings import embedding_model_id
 from roleguide.store.generations import LEGACY_STORE, check_sqlite, is_store_failure, store_failure
@@ -115,7 +115,7 @@ def _http_client(url: str):
         client = chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl)
         client.heartbeat()
     except Exception as e:
-        raise StoreUnavailableError(
+        raise IndexUnavailableError(
             f"cannot reach the Chroma server at {url} ({e}); start it (`chroma run --path DIR "
             f"--port {port}`) or unset ROLEGUIDE_CHROMA_URL to use the embedded store"
         ) from e
