@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
@@ -53,6 +54,9 @@ from roleguide.models import (
 from roleguide.store.generations import is_store_failure, store_failure
 from roleguide.store.index import VectorIndex
 from roleguide.store.lexical import tokenize
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["RoleGuide"]
 
@@ -130,7 +134,7 @@ class RoleGuide:
         min_support: float | None = None,
         retriever: RetrieverMode = "hybrid",
         chroma_url: str | None = None,
-        llm: str | object | None = None,
+        llm: str | BaseChatModel | None = None,
         embed_precision: str | None = None,
         auto_ingest: bool = True,
     ) -> None:
@@ -143,7 +147,7 @@ class RoleGuide:
             llm=llm if isinstance(llm, str) else None,
             embed_precision=embed_precision,
         )
-        self._chat_model = None if isinstance(llm, str) else llm
+        self._chat_model: BaseChatModel | None = None if isinstance(llm, str) else llm
         if self._chat_model is None and self.settings.llm:
             from roleguide.ask.llm import load_chat_model
 

@@ -17,20 +17,22 @@ the extractive answer is returned instead, with a note.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import queue
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from roleguide.ask.answer import ExtractiveAnswerer, Scored, join_cited, quote_span
 from roleguide.ask.claims import claim_problems
+from roleguide.ask.conversation import Message
 from roleguide.ask.retrieval import Hit
 from roleguide.errors import ConfigError
 from roleguide.models import Answer, Citation
@@ -44,6 +46,12 @@ __all__ = [
     "load_chat_model",
     "rewrite_followup",
 ]
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+log = logging.getLogger("roleguide")
+T = TypeVar("T")
 
 SUPPORT_THRESHOLD = 0.5
 MIN_KEPT_SHARE = 0.5
@@ -63,7 +71,7 @@ SYSTEM_PROMPT = (
 _MARKERS = re.compile(r"\s*((?:\[\d+\]\s*)+)([.!?]?)\s*$")
 
 
-def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.0):
+def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.0) -> BaseChatModel:
     """A LangChain chat model for ``openai:<model>`` or ``ollama:<model>``."""
     provider, _, model = spec.partition(":")
     if not model:
@@ -119,33 +127,43 @@ def _ends_cited(text: str) -> bool:
     return text.endswith("]")
 
 
-def _within(seconds: float, call):
-    """``call()`` in a daemon thread; its result, or None when it takes longer than
-    ``seconds`` (a hung model is left behind, not waited for) or fails."""
-    box: list = []
+def _within(seconds: float, call: Callable[[], T], what: str) -> T | None:
+    """``call()`` in a daemon thread; its result, or None (with a warning that says why)
+    when it takes longer than ``seconds`` (a hung model is left behind, not waited for) or
+    fails. Every exception is caught: each provider raises its own (httpx, openai, ollama
+    errors, a malformed reply), and the caller always has an answer without the model."""
+    box: list[T] = []
 
     def run() -> None:
-        with contextlib.suppress(Exception):
+        try:
             box.append(call())
+        except Exception as e:
+            log.warning("%s failed (%s: %s); going on without it", what, type(e).__name__, e)
 
     worker = threading.Thread(target=run, daemon=True, name="roleguide-llm-call")
     worker.start()
     worker.join(max(0.0, seconds))
+    if worker.is_alive():
+        log.warning("%s took longer than %.1f s; going on without it", what, seconds)
     return box[0] if box else None
 
 
 def rewrite_followup(
-    model, question: str, history: list[dict], seconds: float = 20.0
+    model: BaseChatModel, question: str, history: Sequence[Message], seconds: float = 20.0
 ) -> str | None:
     """A stand-alone version of a follow-up question, or None when the model fails or
-    takes longer than ``seconds``."""
+    takes longer than ``seconds`` (logged; the rule-based rewrite is used instead)."""
     turns = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-6:])
     prompt = (
         "Rewrite the last question so it can be understood without the conversation. "
         "Name the role it refers to. Reply with the question only.\n\n"
         f"Conversation:\n{turns}\n\nLast question: {question}"
     )
-    reply = _within(seconds, lambda: str(model.invoke(prompt).content)[:MAX_REPLY_CHARS])
+    reply = _within(
+        seconds,
+        lambda: str(model.invoke(prompt).content)[:MAX_REPLY_CHARS],
+        "rewriting the follow-up question with the language model",
+    )
     lines = (reply or "").strip().splitlines()
     text = lines[0].strip() if lines else ""
     return text if 3 <= len(text) <= 400 else None
@@ -164,7 +182,11 @@ class LLMAnswerer:
     """Generates with ``model``, verifies every sentence, falls back to ``extractive``."""
 
     def __init__(
-        self, model, extractive: ExtractiveAnswerer, label: str = "", timeout: float = 20.0
+        self,
+        model: BaseChatModel,
+        extractive: ExtractiveAnswerer,
+        label: str = "",
+        timeout: float = 20.0,
     ) -> None:
         self.model = model
         self.extractive = extractive

@@ -180,10 +180,12 @@ def chat(
         except RoleGuideError as e:  # one question refused: say why and keep the chat going
             print_error(e)
             continue
-        history += [
-            {"role": "user", "content": question},
-            {"role": "assistant", "content": answer.text},
-        ]
+        history.extend(
+            [
+                {"role": "user", "content": question},
+                {"role": "assistant", "content": answer.text},
+            ]
+        )
 
 
 @app.command()
