@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from roleguide.ask.conversation import Message
 from roleguide.evaluation.schema import QuestionSet
 
 __all__ = ["METRICS", "relevant_ids", "retrieval_metrics", "retrieval_queries"]
@@ -16,7 +17,7 @@ __all__ = ["METRICS", "relevant_ids", "retrieval_metrics", "retrieval_queries"]
 METRICS = ("hit_rate@1", "hit_rate@3", "mrr", "ndcg@5")
 NAMES = {"hit_rate@1": "hit@1", "hit_rate@3": "hit@3", "mrr": "mrr", "ndcg@5": "ndcg@5"}
 
-Search = Callable[[str, list[dict]], list[tuple[str, str, float]]]
+Search = Callable[[str, list[Message]], list[tuple[str, str, float]]]
 """(question, history) -> [(passage id, passage text, score)], best first"""
 
 
@@ -30,7 +31,9 @@ def relevant_ids(evidence: Iterable[str], passages: dict[str, str]) -> set[str]:
     return {pid for pid, text in passages.items() if any(w in _norm(text) for w in wanted)}
 
 
-def retrieval_queries(question_set: QuestionSet) -> list[tuple[str, str, list[dict], tuple]]:
+def retrieval_queries(
+    question_set: QuestionSet,
+) -> list[tuple[str, str, list[Message], tuple[str, ...]]]:
     """(query id, question, history, evidence) for every answerable turn, in order.
 
     Follow-up turns carry the conversation's earlier questions as history, so the
@@ -38,14 +41,16 @@ def retrieval_queries(question_set: QuestionSet) -> list[tuple[str, str, list[di
     """
     out = []
     for case in question_set.cases:
-        history: list[dict] = []
+        history: list[Message] = []
         for i, turn in enumerate(case.as_turns()):
             if not turn.abstain:
                 out.append((f"{case.id}#{i + 1}", turn.question, list(history), turn.evidence))
-            history += [
-                {"role": "user", "content": turn.question},
-                {"role": "assistant", "content": ""},
-            ]
+            history.extend(
+                [
+                    {"role": "user", "content": turn.question},
+                    {"role": "assistant", "content": ""},
+                ]
+            )
     return out
 
 
@@ -70,4 +75,5 @@ def retrieval_metrics(
     if not qrels:
         return {NAMES[m]: 0.0 for m in METRICS}
     scores = evaluate(Qrels(qrels), Run(run), list(METRICS), make_comparable=True)
+    assert isinstance(scores, dict)  # several metrics asked: one score each
     return {NAMES[m]: round(float(scores[m]), 4) for m in METRICS}
