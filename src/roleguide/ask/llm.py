@@ -89,10 +89,10 @@ def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.
                 timeout=timeout,
                 max_retries=0,
                 temperature=0,
-                max_tokens=MAX_TOKENS,
+                max_tokens=MAX_TOKENS,  # pyright: ignore[reportCallIssue]  (an alias of the field)
             )
         if provider == "ollama":
-            from langchain_ollama import ChatOllama
+            from langchain_ollama import ChatOllama  # pyright: ignore[reportMissingImports]
 
             return ChatOllama(
                 model=model,
@@ -314,10 +314,12 @@ class LLMAnswerer:
         numbered: dict[tuple[str, int], int] = {}
         parts = []
         for item in kept:
-            key = (item.best.chunk.id, item.best.position)
+            best = item.best
+            assert best is not None  # kept: a passage sentence supports it
+            key = (best.chunk.id, best.position)
             if key not in numbered:
                 numbered[key] = len(citations) + 1
-                citations.append(self.extractive.citation(numbered[key], item.best))
+                citations.append(self.extractive.citation(numbered[key], best))
             body = item.sentence.rstrip()
             end = body[-1] if body and body[-1] in ".!?" else "."
             parts.append((body.rstrip(".!?"), numbered[key], end))
