@@ -273,7 +273,7 @@ def _quoted(c: Citation) -> str:
     return f"“{escape(c.quote)}” [dim]— {escape(c.title)}, {escape(c.section)}[/]"
 
 
-for module in (corpus_commands, evaluate, serve):  # add remove sources gaps; eval; serve
+for module in (evaluate, serve, corpus_commands):  # eval; serve; add remove sources gaps
     module.register(app)
 
 
