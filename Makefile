@@ -26,9 +26,11 @@ run: index
 chat: index
 	$(BIN)/roleguide chat
 
+# pyright reads its settings (standard mode over src/) from [tool.pyright] in pyproject.toml.
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/pyright
 
 format: install
 	$(BIN)/ruff format src tests benchmarks

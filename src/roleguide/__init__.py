@@ -10,11 +10,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from roleguide.errors import (
+    ArticleError,
+    ConfigError,
     CorpusError,
     IndexLockedError,
     IndexMismatchError,
+    IndexUnavailableError,
     InvalidQuestionError,
     RoleGuideError,
+    StorageFullError,
+    StoreUnavailableError,
 )
 from roleguide.models import Answer, Citation
 
@@ -23,13 +28,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Answer",
+    "ArticleError",
     "Citation",
+    "ConfigError",
     "CorpusError",
     "IndexLockedError",
     "IndexMismatchError",
+    "IndexUnavailableError",
     "InvalidQuestionError",
     "RoleGuide",
     "RoleGuideError",
+    "StorageFullError",
+    "StoreUnavailableError",
 ]
 __version__ = "0.1.0"
 

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.embeddings import Embeddings
 
@@ -51,6 +52,9 @@ from roleguide.store.generations import is_store_failure, store_failure
 from roleguide.store.index import VectorIndex
 from roleguide.store.manifest import Manifest
 from roleguide.store.recovery import once_more
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = ["RoleGuide"]
 
@@ -92,7 +96,7 @@ class RoleGuide:
         min_support: float | None = None,
         retriever: RetrieverMode = "hybrid",
         chroma_url: str | None = None,
-        llm: str | object | None = None,
+        llm: str | BaseChatModel | None = None,
         embed_precision: str | None = None,
         auto_ingest: bool = True,
     ) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 __all__ = [
     "ArticleError",
+    "ConfigError",
     "CorpusError",
     "IndexLockedError",
     "IndexMismatchError",
+    "IndexUnavailableError",
     "InvalidQuestionError",
     "RoleGuideError",
     "StorageFullError",
@@ -16,6 +18,10 @@ __all__ = [
 
 class RoleGuideError(Exception):
     """Base class: anything roleguide refuses with a message meant for the user."""
+
+
+class ConfigError(RoleGuideError, ValueError):
+    """A setting (argument or ``ROLEGUIDE_*`` env var) is malformed or out of range."""
 
 
 class InvalidQuestionError(RoleGuideError, ValueError):
@@ -38,8 +44,12 @@ class StorageFullError(RoleGuideError):
     """The disk filled up while the index was written; the last complete index is kept."""
 
 
-class StoreUnavailableError(RoleGuideError):
-    """The Chroma server stopped answering."""
+class IndexUnavailableError(RoleGuideError):
+    """The index cannot be reached: its Chroma server is down or not answering."""
+
+
+class StoreUnavailableError(IndexUnavailableError):
+    """The Chroma server stopped answering under a running guide."""
 
 
 class ArticleError(RoleGuideError, ValueError):

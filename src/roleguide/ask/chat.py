@@ -6,15 +6,19 @@ Used by the LLM answerer (``llm``) and by the follow-up rewriter (``understand``
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
+
+from roleguide.errors import ConfigError
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from roleguide.config import Settings
 
 __all__ = [
@@ -31,12 +35,15 @@ MAX_TOKENS = 400
 MAX_REPLY_CHARS = 4000
 """Read at most this much of a reply (a model that ignores ``max_tokens`` is cut here)."""
 
+log = logging.getLogger("roleguide")
+T = TypeVar("T")
 
-def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.0):
+
+def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.0) -> BaseChatModel:
     """A LangChain chat model for ``openai:<model>`` or ``ollama:<model>``."""
     provider, _, model = spec.partition(":")
     if not model:
-        raise ValueError(
+        raise ConfigError(
             f"ROLEGUIDE_LLM must look like 'openai:<model>' or 'ollama:<model>', got {spec!r}"
         )
     try:
@@ -63,13 +70,15 @@ def load_chat_model(spec: str, base_url: str | None = None, timeout: float = 20.
                 client_kwargs={"timeout": timeout},
             )
     except ImportError as e:
-        raise ValueError(
+        raise ConfigError(
             f"the {provider} backend is not installed: pip install 'roleguide[llm]'"
         ) from e
-    raise ValueError(f"unknown LLM provider {provider!r}: use 'openai:<model>' or 'ollama:<model>'")
+    raise ConfigError(
+        f"unknown LLM provider {provider!r}: use 'openai:<model>' or 'ollama:<model>'"
+    )
 
 
-def chat_model(llm: str | object | None, settings: Settings):
+def chat_model(llm: str | BaseChatModel | None, settings: Settings) -> BaseChatModel | None:
     """The chat model to use: ``llm`` when it is one, else the one ``settings.llm`` names
     (``llm`` as a string is already in the settings); None when there is none."""
     model = None if isinstance(llm, str) else llm
@@ -78,18 +87,26 @@ def chat_model(llm: str | object | None, settings: Settings):
     return model
 
 
-def call_within(seconds: float, call):
-    """``call()`` in a daemon thread; its result, or None when it takes longer than
-    ``seconds`` (a hung model is left behind, not waited for) or fails."""
-    box: list = []
+def call_within(
+    seconds: float, call: Callable[[], T], what: str = "the language model call"
+) -> T | None:
+    """``call()`` in a daemon thread; its result, or None (with a warning that says why)
+    when it takes longer than ``seconds`` (a hung model is left behind, not waited for) or
+    fails. Every exception is caught: each provider raises its own (httpx, openai, ollama
+    errors, a malformed reply), and the caller always has an answer without the model."""
+    box: list[T] = []
 
     def run() -> None:
-        with contextlib.suppress(Exception):
+        try:
             box.append(call())
+        except Exception as e:
+            log.warning("%s failed (%s: %s); going on without it", what, type(e).__name__, e)
 
     worker = threading.Thread(target=run, daemon=True, name="roleguide-llm-call")
     worker.start()
     worker.join(max(0.0, seconds))
+    if worker.is_alive():
+        log.warning("%s took longer than %.1f s; going on without it", what, seconds)
     return box[0] if box else None
 
 

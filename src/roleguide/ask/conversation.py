@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal, TypedDict
 
 from roleguide.ask.query import is_who_question
 from roleguide.ask.roles import RoleCatalog
 
 __all__ = ["Message", "resolve_followup"]
 
-Message = dict  # {"role": "user" | "assistant", "content": str}
+
+class Message(TypedDict):
+    """One turn of a conversation, as the API, the CLI and the web app pass it (a plain
+    dict at run time: ``{"role": "user", "content": "Who buys?"}``)."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
 
 _ELLIPTIC = re.compile(r"^\s*(and\s+)?(what|how)\s+about\b|^\s*and\s+(for|the)\b", re.I)
 _DEMONSTRATIVE = re.compile(r"\b(that|this|it)\b(?!\s+(role|job|career|position))", re.I)

@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,6 +44,9 @@ __all__ = [
     "LLMAnswerer",
     "load_chat_model",
 ]
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 SUPPORT_THRESHOLD = 0.5
 MIN_KEPT_SHARE = 0.5
@@ -71,7 +75,11 @@ class LLMAnswerer:
     """Generates with ``model``, verifies every sentence, falls back to ``extractive``."""
 
     def __init__(
-        self, model, extractive: ExtractiveAnswerer, label: str = "", timeout: float = 20.0
+        self,
+        model: BaseChatModel,
+        extractive: ExtractiveAnswerer,
+        label: str = "",
+        timeout: float = 20.0,
     ) -> None:
         self.model = model
         self.extractive = extractive
@@ -191,11 +199,12 @@ class LLMAnswerer:
         numbered: dict[tuple[str, int], int] = {}
         parts = []
         for item in kept:
-            assert item.best is not None  # kept: its passage supports it
-            key = (item.best.chunk.id, item.best.position)
+            best = item.best
+            assert best is not None  # kept: a passage sentence supports it
+            key = (best.chunk.id, best.position)
             if key not in numbered:
                 numbered[key] = len(citations) + 1
-                citations.append(self.extractive.citation(numbered[key], item.best))
+                citations.append(self.extractive.citation(numbered[key], best))
             body = item.sentence.rstrip()
             end = body[-1] if body and body[-1] in ".!?" else "."
             parts.append((body.rstrip(".!?"), numbered[key], end))

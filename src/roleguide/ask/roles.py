@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from roleguide.errors import CorpusError
 from roleguide.ingest.titles import job_titles, title_key
 
 __all__ = ["ALIAS_FILE", "RoleCatalog", "RoleMention", "describe_roles", "load_aliases"]
@@ -49,9 +50,9 @@ def load_aliases(corpus_dir: Path) -> dict[str, list[str]]:
     except FileNotFoundError:
         return {}
     except (OSError, yaml.YAMLError) as e:
-        raise ValueError(f"{path} is not valid YAML ({e}); fix it or delete it") from e
+        raise CorpusError(f"{path} is not valid YAML ({e}); fix it or delete it") from e
     if not isinstance(data, dict):
-        raise ValueError(f"{path} must map each role to a list of aliases")
+        raise CorpusError(f"{path} must map each role to a list of aliases")
     return {str(k): [str(a) for a in (v or [])] for k, v in data.items()}
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from roleguide.ask.chat import MAX_REPLY_CHARS, call_within
 from roleguide.ask.conversation import Message, resolve_followup
@@ -27,6 +28,9 @@ from roleguide.ask.prompts import rewrite_prompt
 from roleguide.ask.query import expand_intent
 from roleguide.ask.roles import RoleCatalog
 from roleguide.errors import InvalidQuestionError
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 __all__ = [
     "MAX_HISTORY_CHARS",
@@ -60,12 +64,16 @@ def check_history(history: Sequence[Message] | None) -> list[Message]:
 
 
 def rewrite_followup(
-    model, question: str, history: list[dict], seconds: float = 20.0
+    model: BaseChatModel, question: str, history: Sequence[Message], seconds: float = 20.0
 ) -> str | None:
     """A stand-alone version of a follow-up question, or None when the model fails or
-    takes longer than ``seconds``."""
+    takes longer than ``seconds`` (logged; the rule-based rewrite is used instead)."""
     prompt = rewrite_prompt(question, history)
-    reply = call_within(seconds, lambda: str(model.invoke(prompt).content)[:MAX_REPLY_CHARS])
+    reply = call_within(
+        seconds,
+        lambda: str(model.invoke(prompt).content)[:MAX_REPLY_CHARS],
+        "rewriting the follow-up question with the language model",
+    )
     lines = (reply or "").strip().splitlines()
     text = lines[0].strip() if lines else ""
     return text if 3 <= len(text) <= 400 else None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
+from langchain_core.vectorstores import VectorStore
 
 from roleguide.ingest.corpus import load_corpus
 
@@ -22,7 +23,7 @@ __all__ = ["BaselineRetriever", "build_baseline"]
 class BaselineRetriever:
     """Top-k 1000-character chunks by cosine similarity, nothing else."""
 
-    store: object
+    store: VectorStore
     documents: list[Document]
     k: int = 5
 

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import yaml
 
+from roleguide.errors import RoleGuideError
+
 __all__ = ["FRONT_MATTER_FILE", "FrontMatterError", "front_matter_corpus", "load_front_matter"]
 
 FRONT_MATTER_FILE = "front_matter.yaml"
 """The mapping's name, looked up in the corpus folder's parent (``evals/general/``)."""
 
 
-class FrontMatterError(ValueError):
+class FrontMatterError(RoleGuideError, ValueError):
     """A mapping that is missing, malformed or out of step with the corpus."""
 
 

@@ -45,7 +45,8 @@ def _views(report: EvalReport) -> list[tuple[str | None, str]]:
     """(split or None for the whole run, its caption): the whole run, then each split."""
     splits = sorted({s for r in report.retrievers.values() for s in r.by_split})
     whole = "all cases" if report.split == "all" else f"{report.split} split"
-    return [(None, whole)] + [(s, f"{s} split") for s in splits]
+    views: list[tuple[str | None, str]] = [(None, whole)]
+    return views + [(s, f"{s} split") for s in splits]
 
 
 def _cell(value, kind: str) -> str:

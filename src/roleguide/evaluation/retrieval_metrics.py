@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from roleguide.ask.conversation import Message
 from roleguide.evaluation.schema import QuestionSet
 
 __all__ = ["METRICS", "normalized", "relevant_ids", "retrieval_metrics", "retrieval_queries"]
@@ -16,7 +17,7 @@ __all__ = ["METRICS", "normalized", "relevant_ids", "retrieval_metrics", "retrie
 METRICS = ("hit_rate@1", "hit_rate@3", "mrr", "ndcg@5")
 NAMES = {"hit_rate@1": "hit@1", "hit_rate@3": "hit@3", "mrr": "mrr", "ndcg@5": "ndcg@5"}
 
-Search = Callable[[str, list[dict]], list[tuple[str, str, float]]]
+Search = Callable[[str, list[Message]], list[tuple[str, str, float]]]
 """(question, history) -> [(passage id, passage text, score)], best first"""
 
 
@@ -32,7 +33,9 @@ def relevant_ids(evidence: Iterable[str], passages: dict[str, str]) -> set[str]:
     return {pid for pid, text in passages.items() if any(w in normalized(text) for w in wanted)}
 
 
-def retrieval_queries(question_set: QuestionSet) -> list[tuple[str, str, list[dict], tuple]]:
+def retrieval_queries(
+    question_set: QuestionSet,
+) -> list[tuple[str, str, list[Message], tuple[str, ...]]]:
     """(query id, question, history, evidence) for every answerable turn, in order.
 
     Follow-up turns carry the conversation's earlier questions as history, so the
@@ -40,14 +43,16 @@ def retrieval_queries(question_set: QuestionSet) -> list[tuple[str, str, list[di
     """
     out = []
     for case in question_set.cases:
-        history: list[dict] = []
+        history: list[Message] = []
         for i, turn in enumerate(case.as_turns()):
             if not turn.abstain:
                 out.append((f"{case.id}#{i + 1}", turn.question, list(history), turn.evidence))
-            history += [
-                {"role": "user", "content": turn.question},
-                {"role": "assistant", "content": ""},
-            ]
+            history.extend(
+                [
+                    {"role": "user", "content": turn.question},
+                    {"role": "assistant", "content": ""},
+                ]
+            )
     return out
 
 

@@ -7,11 +7,16 @@ import statistics
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from roleguide.evaluation.retrieval_metrics import normalized
 from roleguide.evaluation.schema import QuestionSet, Turn
 from roleguide.ingest.corpus import load_document
 from roleguide.models import Answer
+
+if TYPE_CHECKING:
+    from roleguide.api import RoleGuide
+    from roleguide.ask.conversation import Message
 
 __all__ = ["TurnResult", "answer_metrics", "check_answer", "lead_sentence", "run_answers"]
 
@@ -100,11 +105,11 @@ def check_answer(turn: Turn, answer: Answer, corpus_dir: Path) -> dict:
     return {**out, "failures": failures, "verbatim_ok": verbatim}
 
 
-def run_answers(guide, question_set: QuestionSet) -> list[TurnResult]:
+def run_answers(guide: RoleGuide, question_set: QuestionSet) -> list[TurnResult]:
     """Ask every case (conversations turn by turn, with their history) and check the answers."""
     results = []
     for case in question_set.cases:
-        history: list[dict] = []
+        history: list[Message] = []
         for i, turn in enumerate(case.as_turns()):
             answer = guide.ask(turn.question, history, record=False)  # not a user question
             checked = check_answer(turn, answer, guide.settings.corpus_dir)
@@ -119,10 +124,12 @@ def run_answers(guide, question_set: QuestionSet) -> list[TurnResult]:
                     **checked,
                 )
             )
-            history += [
-                {"role": "user", "content": turn.question},
-                {"role": "assistant", "content": answer.text},
-            ]
+            history.extend(
+                [
+                    {"role": "user", "content": turn.question},
+                    {"role": "assistant", "content": answer.text},
+                ]
+            )
     return results
 
 

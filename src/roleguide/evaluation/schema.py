@@ -13,6 +13,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from roleguide.errors import RoleGuideError
+
 __all__ = ["SPLITS", "Case", "QuestionSet", "QuestionSetError", "Turn", "load_question_set"]
 
 TurnType = Literal["who", "fact", "paraphrase", "comparison", "out_of_scope"]
@@ -20,7 +22,7 @@ SPLITS = ("dev", "test")
 """A case's part of the set: tune on ``dev``, judge on ``test`` (drawn, not picked)."""
 
 
-class QuestionSetError(ValueError):
+class QuestionSetError(RoleGuideError, ValueError):
     """A question set that cannot be used; the message names the case and the field."""
 
 

@@ -12,11 +12,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from roleguide.evaluation.baseline import build_baseline
-from roleguide.evaluation.retrieval_metrics import retrieval_metrics
+from roleguide.evaluation.baseline import BaselineRetriever, build_baseline
+from roleguide.evaluation.retrieval_metrics import Search, retrieval_metrics
 from roleguide.evaluation.runner import TurnResult, answer_metrics, run_answers
 from roleguide.evaluation.schema import load_question_set
+
+if TYPE_CHECKING:
+    from roleguide.api import RoleGuide
+    from roleguide.ask.conversation import Message
+    from roleguide.ask.retrieval import RetrieverMode
 
 __all__ = ["RETRIEVERS", "EvalReport", "RetrieverResult", "evaluate"]
 
@@ -92,7 +98,7 @@ class EvalReport:
 
 def evaluate(
     question_set: str | Path,
-    guide=None,
+    guide: RoleGuide | None = None,
     retrievers: Sequence[str] = ("hybrid",),
     split: str = "all",
 ) -> EvalReport:
@@ -115,7 +121,7 @@ def evaluate(
     passages = {
         cid: text
         for page in guide.index.iter_chunks(include=["documents"])
-        for cid, text in zip(page["ids"], page["documents"], strict=True)
+        for cid, text in zip(page["ids"], page["documents"] or [], strict=True)
     }
     for case in qset.cases[:3]:  # warm the index caches, so no row pays for the first query
         guide.with_retriever("hybrid").ask(case.as_turns()[0].question, record=False)
@@ -125,10 +131,13 @@ def evaluate(
         if name == "baseline":
             base = build_baseline(corpus_dir, guide.index.embeddings, guide.settings.top_k)
 
-            def search(question, history, base=base):
-                return [(d.id, d.page_content, 0.0) for d in base.search(question)]
+            def search_baseline(
+                question: str, history: list[Message], base: BaselineRetriever = base
+            ) -> list[tuple[str, str, float]]:
+                return [(d.id or "", d.page_content, 0.0) for d in base.search(question)]
 
-            base_passages = {d.id: d.page_content for d in base.documents}
+            search: Search = search_baseline
+            base_passages = {d.id or "": d.page_content for d in base.documents}
             result = RetrieverResult(name, retrieval_metrics(qset, search, base_passages))
             for part, sub in parts.items():
                 result.by_split[part] = {
@@ -136,13 +145,16 @@ def evaluate(
                     "answers": None,
                 }
         else:
-            variant = guide.with_retriever(name)
+            variant = guide.with_retriever(cast("RetrieverMode", name))
 
-            def search(question, history, variant=variant):
+            def search_variant(
+                question: str, history: list[Message], variant: RoleGuide = variant
+            ) -> list[tuple[str, str, float]]:
                 query = variant.effective_query(question, history)
                 hits = variant.retriever.search(query, variant.query_vector(query))
                 return [(h.chunk.id, h.chunk.text, h.score) for h in hits]
 
+            search = search_variant
             results = run_answers(variant, qset)
             result = RetrieverResult(
                 name, retrieval_metrics(qset, search, passages), answer_metrics(results), results

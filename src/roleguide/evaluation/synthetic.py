@@ -291,7 +291,7 @@ def write_corpus(out_dir: Path, chunks: int, seed: int = 7, pool: int | None = N
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--chunks", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)

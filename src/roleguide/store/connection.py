@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from roleguide.errors import IndexMismatchError, StoreUnavailableError
+from roleguide.errors import ConfigError, IndexMismatchError, StoreUnavailableError
 from roleguide.store.generations import (
     LEGACY_STORE,
     REBUILD_HINT,
@@ -160,7 +160,7 @@ class ServerConnection:
         url = str(self.url)
         parsed = urlparse(url if "://" in url else f"http://{url}")
         if not parsed.hostname:
-            raise IndexMismatchError(f"ROLEGUIDE_CHROMA_URL {url!r} is not http://host:port")
+            raise ConfigError(f"ROLEGUIDE_CHROMA_URL {url!r} is not http://host:port")
         ssl = parsed.scheme == "https"
         port = parsed.port or (443 if ssl else 8000)
         try:

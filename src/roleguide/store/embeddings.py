@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from roleguide.errors import ConfigError
+
 __all__ = [
     "MODEL_DIMENSION",
     "PRECISIONS",
@@ -71,7 +73,7 @@ def _native_bfloat16() -> bool:
 
 def _check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
-        raise ValueError(
+        raise ConfigError(
             f"embed_precision (or ROLEGUIDE_EMBED_PRECISION) must be one of "
             f"{', '.join(PRECISIONS)}, got {precision!r}"
         )

@@ -1,6 +1,7 @@
 """CLI commands that keep the corpus current: ``add``, ``remove``, ``sources``, ``gaps``.
 
-Registered on the main ``roleguide`` app by ``cli``; refusals are one line each, exit 2.
+Registered on the main ``roleguide`` app by ``register(app)``; refusals are one line each
+(an ``ArticleError`` one per refused item), exit 2, said by the app's error boundary.
 (No ``from __future__ import annotations``: typer reads the option types of these nested
 functions at registration, so they must be real objects, not names to resolve.)
 """
@@ -8,29 +9,20 @@ functions at registration, so they must be real objects, not names to resolve.)
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
+from roleguide.app.cli.common import ChromaOpt, CorpusOpt, HomeOpt, fail, open_guide
 from roleguide.app.cli.output import err, out
-from roleguide.errors import ArticleError, RoleGuideError
 
 __all__ = ["register"]
 
 
-def _refuse(e: ArticleError) -> typer.Exit:
-    for line in str(e).splitlines():
-        err.print(f"[bold red]Error:[/] {escape(line)}")
-    return typer.Exit(2)
-
-
-def register(cli: ModuleType) -> None:
-    """Add the commands to ``cli.app``, using its shared options and helpers (passed in,
-    not imported, so that ``python -m roleguide`` registers on the app it runs)."""
-    CorpusOpt, HomeOpt, ChromaOpt = cli.CorpusOpt, cli.HomeOpt, cli.ChromaOpt
-    _fail, _guide, _result = cli._fail, cli._guide, cli._result
+def register(app: typer.Typer) -> None:
+    """Add the commands to ``app`` (passed in, so that ``python -m roleguide`` registers
+    on the app it runs)."""
 
     def add(
         items: Annotated[
@@ -48,18 +40,11 @@ def register(cli: ModuleType) -> None:
         from roleguide.ingest.library import add_articles, prepare_articles
 
         corpus_dir = resolve_settings(corpus_dir=corpus).corpus_dir
-        try:
-            with err.status("Reading…"):
-                prepared = prepare_articles(
-                    items, corpus_dir, name=name
-                )  # before touching the index
-            guide = _guide(corpus, home, chroma_url)
-            with err.status("Indexing…"):
-                result = add_articles(guide, prepared)
-        except ArticleError as e:
-            raise _refuse(e) from None
-        except RoleGuideError as e:
-            raise _fail(str(e)) from None
+        with err.status("Reading…"):
+            prepared = prepare_articles(items, corpus_dir, name=name)  # before touching the index
+        guide = open_guide(corpus, home, chroma_url)
+        with err.status("Indexing…"):
+            result = add_articles(guide, prepared)
         for a in result.articles:
             roles = ", ".join(a.roles) or "none recognised"
             out.print(f"Added [bold]{escape(a.source)}[/] — {escape(a.title)} ({a.chunks} chunks)")
@@ -76,13 +61,8 @@ def register(cli: ModuleType) -> None:
         from roleguide.config import resolve_settings
         from roleguide.ingest.library import find_article
 
-        try:
-            find_article(resolve_settings(corpus_dir=corpus).corpus_dir, name)  # before the index
-            result = _guide(corpus, home, chroma_url).remove(name)
-        except ArticleError as e:
-            raise _refuse(e) from None
-        except RoleGuideError as e:
-            raise _fail(str(e)) from None
+        find_article(resolve_settings(corpus_dir=corpus).corpus_dir, name)  # before the index
+        result = open_guide(corpus, home, chroma_url).remove(name)
         out.print(
             f"Removed [bold]{escape(result.article.source)}[/] — {escape(result.article.title)} "
             f"({result.chunks_removed} chunks)"
@@ -97,7 +77,7 @@ def register(cli: ModuleType) -> None:
         """List the articles: title, file, where each came from, roles, chunks, date added."""
         from rich.table import Table
 
-        found = _result(lambda guide: guide.sources(), corpus, home, chroma_url)
+        found = open_guide(corpus, home, chroma_url).sources()
         if json_output:
             sys.stdout.write(json.dumps([a.model_dump() for a in found], indent=2) + "\n")
             return
@@ -128,16 +108,13 @@ def register(cli: ModuleType) -> None:
         """Questions the articles don't cover (abstained or 👎), grouped by meaning."""
         from roleguide.feedback.gaps import parse_since, write_draft
 
-        try:
-            parse_since(since)  # a malformed --since is refused before the model loads
-        except RoleGuideError as e:
-            raise _fail(str(e)) from None
-        report = _result(lambda guide: guide.gaps(since), corpus, home, chroma_url)
+        parse_since(since)  # a malformed --since is refused before the model loads
+        report = open_guide(corpus, home, chroma_url).gaps(since)
         if export is not None:
             try:
                 n = write_draft(report, export)
             except OSError as e:
-                raise _fail(f"cannot write {export} ({e})") from None
+                raise fail(f"cannot write {export} ({e})") from None
             err.print(f"{n} draft cases written to {export}; fill in sources and evidence")
         if json_output:
             sys.stdout.write(report.model_dump_json(indent=2) + "\n")
@@ -154,4 +131,4 @@ def register(cli: ModuleType) -> None:
                 out.print(f"{g.count:>4}  {escape(g.example)}")
 
     for command in (add, remove, sources, gaps):
-        cli.app.command()(command)
+        app.command()(command)

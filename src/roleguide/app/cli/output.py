@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.markup import escape
+
+if TYPE_CHECKING:
+    from roleguide.api import RoleGuide
+    from roleguide.ask.conversation import Message
+    from roleguide.models import Answer, Citation, Comparison
 
 __all__ = ["err", "out", "print_answer", "print_comparison", "stream_answer"]
 
@@ -12,8 +20,11 @@ out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
-def stream_answer(guide, question: str, history: list | None = None):
-    """Print an answer as it arrives (verified sentence by sentence with an LLM)."""
+def stream_answer(
+    guide: RoleGuide, question: str, history: Sequence[Message] | None = None
+) -> Answer:
+    """Print an answer as it arrives (verified sentence by sentence with an LLM); the
+    final answer."""
     printed, final = "", None
     for partial in guide.ask_stream(question, history):
         final = partial
@@ -28,10 +39,12 @@ def stream_answer(guide, question: str, history: list | None = None):
         print_answer(final)
     elif final is not None:
         _print_sources(final)
+    if final is None:  # ask_stream always yields the final answer last
+        raise AssertionError("no answer streamed")
     return final
 
 
-def _marked(answer) -> str:
+def _marked(answer: Answer) -> str:
     """The answer text, escaped, its own citation markers in colour (an article's "[1]"
     inside a quote stays plain text)."""
     parts, pos = [], 0
@@ -43,7 +56,7 @@ def _marked(answer) -> str:
     return "".join(parts)
 
 
-def _print_sources(answer) -> None:
+def _print_sources(answer: Answer) -> None:
     if answer.query != answer.question:
         out.print(f"[dim](searched for: {escape(answer.query)})[/]")
     for c in answer.citations:
@@ -55,7 +68,7 @@ def _print_sources(answer) -> None:
         out.print(f"[yellow]Note:[/] {escape(note)}")
 
 
-def print_answer(answer) -> None:
+def print_answer(answer: Answer) -> None:
     if answer.comparison is not None:
         out.print(escape(answer.text.split("\n", 1)[0]))
         print_comparison(answer.comparison)
@@ -69,7 +82,7 @@ def print_answer(answer) -> None:
             out.print(f"  • {escape(c.title)} — {escape(c.section)}: [dim]{escape(c.quote)}[/]")
 
 
-def _citation_lines(citations) -> None:
+def _citation_lines(citations: Iterable[Citation]) -> None:
     for c in citations:
         out.print(
             f"  [bold cyan][{c.number}][/] {escape(c.title)} — {escape(c.section)}"
@@ -77,7 +90,7 @@ def _citation_lines(citations) -> None:
         )
 
 
-def print_comparison(table) -> None:
+def print_comparison(table: Comparison) -> None:
     """The comparison as a grid: facets both roles have, then (after a rule) those only
     one has; a pair with nothing to compare prints its one-line note first."""
     from rich.table import Table
