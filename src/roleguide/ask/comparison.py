@@ -44,7 +44,8 @@ def comparison_pair(
     if answerer.topic_tokens(query) - _COMPARISON_WORDS:
         return None  # "How do their budgets differ?": answered from the budget passages
     try:
-        careers.resolve(named[0]), careers.resolve(named[1])
+        careers.resolve(named[0])
+        careers.resolve(named[1])
     except InvalidQuestionError:
         return None
     return named[0], named[1]

@@ -3,6 +3,9 @@ must never obey) and the follow-up rewrite prompt. Text only; no model calls her
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from roleguide.ask.conversation import Message
 from roleguide.ask.retrieval import Hit
 
 __all__ = ["SYSTEM_PROMPT", "answer_messages", "passages_block", "rewrite_prompt"]
@@ -34,7 +37,7 @@ def answer_messages(query: str, hits: list[Hit]) -> list[tuple[str, str]]:
     ]
 
 
-def rewrite_prompt(question: str, history: list[dict]) -> str:
+def rewrite_prompt(question: str, history: Sequence[Message]) -> str:
     """The prompt asking for a stand-alone version of a follow-up ``question``."""
     turns = "\n".join(f"{m['role']}: {m['content'][:500]}" for m in history[-6:])
     return (

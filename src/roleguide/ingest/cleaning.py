@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from roleguide.ingest.corpus import SourceDocument
 from roleguide.ingest.sentences import sentence_spans
@@ -225,7 +225,10 @@ def _structured(doc: SourceDocument) -> list[Block]:
             a, b = (spans[0][0], spans[-2][1]) if len(spans) > 1 else (p.start, p.end)
             blocks.append(Block(a, b, "paragraph", path=path.labels()))
             continue
-        blocks.append(Block(p.start, p.end, kind, label, reason, path=path.labels()))
+        # rows and separators were folded into tables above: only block kinds are left
+        blocks.append(
+            Block(p.start, p.end, cast(BlockKind, kind), label, reason, path=path.labels())
+        )
     return blocks
 
 

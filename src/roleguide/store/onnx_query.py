@@ -166,6 +166,6 @@ class OnnxQueryEncoder:
             "token_type_ids": np.asarray([e.type_ids for e in encoded], dtype=np.int64),
         }
         feed = {k: v for k, v in feed.items() if k in self._inputs}
-        hidden = self.session.run(None, feed)[0]
+        hidden = np.asarray(self.session.run(None, feed)[0])
         # Always normalised: the index stores normalised vectors (the model's Normalize too).
         return pool(hidden, feed["attention_mask"], self.config["pooling"], True)

@@ -39,6 +39,7 @@ from roleguide.app.web.openai_compat import (
     messages_to_question,
     model_list,
 )
+from roleguide.ask.conversation import Message as Turn
 from roleguide.errors import ArticleError, InvalidQuestionError, RoleGuideError
 from roleguide.models import Answer, Comparison, RoleInfo
 
@@ -176,7 +177,8 @@ def _router(guide: RoleGuide, gate: _Gate) -> APIRouter:
     def ask(body: AskRequest) -> dict:
         """Answer a question; every sentence is a quote with an [n] citation."""
         with gate:
-            answer = guide.ask(body.question, [m.model_dump() for m in body.history])
+            history = [Turn(role=m.role, content=m.content) for m in body.history]
+            answer = guide.ask(body.question, history)
         return answer.model_dump(mode="json")
 
     @router.get("/api/roles", response_model=list[RoleInfo], tags=["roleguide"])

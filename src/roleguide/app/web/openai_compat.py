@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from roleguide.ask.conversation import Message
 from roleguide.errors import InvalidQuestionError
 from roleguide.models import Answer, Citation
 
@@ -54,7 +55,7 @@ def _text(content) -> str:
     return "".join(parts)
 
 
-def messages_to_question(messages: list[dict]) -> tuple[str, list[dict]]:
+def messages_to_question(messages: list[dict]) -> tuple[str, list[Message]]:
     """The question (the last message, which must be the user's) and the history before it.
 
     System and developer messages are ignored (roleguide's behaviour is fixed); the Sources
@@ -66,7 +67,7 @@ def messages_to_question(messages: list[dict]) -> tuple[str, list[dict]]:
     turns = [m for m in messages if m.get("role") not in ("system", "developer")]
     if not turns or turns[-1].get("role") != "user":
         raise InvalidQuestionError("the last message must be the user's question")
-    history = []
+    history: list[Message] = []
     for i, message in enumerate(turns[:-1]):
         role = message.get("role")
         if role not in ("user", "assistant"):
@@ -76,7 +77,7 @@ def messages_to_question(messages: list[dict]) -> tuple[str, list[dict]]:
         text = _text(message.get("content"))
         if role == "assistant":
             text = text.split(SOURCES_HEADER, 1)[0]
-        history.append({"role": role, "content": text})
+        history.append(Message(role=role, content=text))
     return _text(turns[-1].get("content")), history
 
 

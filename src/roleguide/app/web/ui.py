@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from typing import cast
 
 import gradio as gr
 from gradio.events import api as gradio_api
@@ -36,6 +37,7 @@ from roleguide.app.web.render import (
     sources_html,
 )
 from roleguide.app.web.templating import render_template
+from roleguide.ask.conversation import Message
 from roleguide.ask.query import MAX_QUESTION_TOKENS
 from roleguide.ask.roles import describe_roles
 from roleguide.errors import RoleGuideError
@@ -142,7 +144,8 @@ def build_app(guide: RoleGuide, admin: AdminMode = "hidden", admin_token: str = 
     def ask_api(question: str, history: list[dict] | None = None) -> dict:
         """Ask roleguide; returns the answer text, its citations and the abstained flag."""
         try:
-            answer: Answer = guide.ask(question, history or [])
+            # Gradio passes the JSON it was sent; ``ask`` checks each turn's shape.
+            answer: Answer = guide.ask(question, cast("list[Message]", history or []))
         except RoleGuideError as e:
             raise gr.Error(str(e)) from None
         except Exception as e:  # never an error without a message over HTTP
