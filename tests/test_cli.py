@@ -93,6 +93,7 @@ def test_chat_follows_up(cli_env):
     assert "searched for: And what degree do Logistics Managers usually have?" in result.stdout
 
 
+@pytest.mark.slow  # a fresh `roleguide` process loads the real model
 def test_quotes_are_printed_verbatim_not_as_emoji(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -124,6 +125,7 @@ def test_bad_settings_are_one_line(env, message, tmp_path):
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # a fresh `roleguide` process
 def test_an_empty_corpus_says_why_it_cannot_answer(tmp_path):
     (tmp_path / "corpus").mkdir()
     env = {"ROLEGUIDE_HOME": str(tmp_path / "home"), "ROLEGUIDE_CORPUS": str(tmp_path / "corpus")}

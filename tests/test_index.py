@@ -20,6 +20,7 @@ def stored_ids(index: VectorIndex) -> set[str]:
     return set(index.chunks.get(include=[])["ids"])
 
 
+@pytest.mark.slow  # the real model embeds the corpus, then the edits
 def test_incremental_ingest_with_the_real_model(corpus_copy, tmp_path, corpus_chunk_count):
     index = VectorIndex(tmp_path / "home", load_embeddings())
     first = ingest(index, corpus_copy)
@@ -68,6 +69,7 @@ def test_guide_reingests_when_the_corpus_changes(corpus_copy, tmp_path, hash_emb
     assert "Warehouse Manager" in guide.catalog.roles
 
 
+@pytest.mark.slow  # a rebuild with the real model
 def test_index_built_with_another_model_is_refused(
     corpus_dir, tmp_path, hash_embeddings, corpus_chunk_count
 ):
