@@ -78,6 +78,7 @@ def test_ingest_makes_a_checked_export_recorded_in_the_manifest(built_home):
     assert record["config"]["pooling"] == "mean"
 
 
+@pytest.mark.slow  # every eval question through both models
 def test_onnx_and_sentence_transformers_agree_on_every_eval_question(built_home):
     questions = _questions()
     assert len(questions) >= 100
