@@ -101,7 +101,7 @@ def test_a_hung_model_costs_a_follow_up_the_timeout_once(model_server, built_hom
     assert answer.answerer == "extractive"
 
 
-@pytest.mark.parametrize("cap", [4000, 400_000])
+@pytest.mark.parametrize("cap", [4000, pytest.param(400_000, marks=pytest.mark.slow)])
 def test_a_300_kb_run_on_reply_costs_linear_time(guide, built_home, corpus_dir, monkeypatch, cap):
     monkeypatch.setattr(llm_module, "MAX_REPLY_CHARS", cap, raising=False)
     run_on = "the logistics manager handles customs and " * 7200  # ~300 KB, no full stop

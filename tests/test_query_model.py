@@ -169,6 +169,7 @@ def test_a_missing_or_damaged_export_falls_back_with_one_notice(
     assert vector == load_embeddings("float32").embed_query(question)  # never wrong vectors
 
 
+@pytest.mark.slow  # re-exports the query model to ONNX
 def test_ingest_remakes_a_damaged_export(home_copy, corpus_dir):
     (home_copy / EXPORT_DIR / "model.onnx").write_bytes(b"garbage")
     from roleguide import RoleGuide
