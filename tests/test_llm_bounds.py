@@ -69,6 +69,7 @@ def model_server(monkeypatch):
     server.shutdown()
 
 
+@pytest.mark.slow  # waits out the 5 s model timeout
 def test_a_drip_feeding_model_is_cut_at_the_timeout(model_server, built_home, corpus_dir):
     Drip.pause = 2.0
     guide = RoleGuide(corpus_dir=corpus_dir, home=built_home)

@@ -54,6 +54,7 @@ def mutate(corpus: Path, run: int) -> None:
         shutil.move(str(path), corpus / f"run{run}-{path.name}")
 
 
+@pytest.mark.slow  # ingest processes killed and rerun
 def test_killed_ingests_leave_a_usable_index_and_rerun_completes(tmp_path):
     corpus, home = tmp_path / "corpus", tmp_path / "home"
     write_corpus(corpus, 1500, seed=1)
