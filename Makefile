@@ -54,7 +54,7 @@ axe: $(AXE)
 test: lint browser axe
 	$(BIN)/python -m pytest
 
-# The inner loop: all but the slow tests (10k corpus, real servers, Chromium), in under a minute.
+# The inner loop: all but the slow tests (10k corpus, real-model indexes, servers, Chromium).
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not web and not browser and not server"
 
