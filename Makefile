@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install index run chat test lint format bench bench-scale bench-100k browser axe audit clean
+.PHONY: install index run chat test test-fast lint format bench bench-scale bench-100k browser axe audit clean
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -55,6 +55,10 @@ axe: $(AXE)
 
 test: lint browser axe
 	$(BIN)/python -m pytest
+
+# The inner loop: all but the slow tests (10k corpus, real-model indexes, servers, Chromium).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not web and not browser and not server"
 
 # Each script runs alone too and rewrites its own section of docs/benchmarks.md (and its
 # rows of the Targets section): core (cold/warm ask), web app + HTTP API, ingest throughput.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,20 @@ CORPUS = ROOT / "corpus"
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def corpus_chunk_count(corpus_dir) -> int:
+    """How many chunks corpus/ makes, counted by the chunker alone (no index, no ingest).
+
+    Tests compare ingest's counts with it, so adding an article to corpus/ breaks none of them.
+    """
+    from roleguide.ingest.chunks import chunk_corpus
+    from roleguide.ingest.corpus import load_corpus
+
+    count = len({chunk.id for chunk in chunk_corpus(load_corpus(corpus_dir).documents)})
+    assert count > 0
+    return count
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +62,21 @@ def hash_embeddings():
     from roleguide.store.embeddings import HashEmbeddings
 
     return HashEmbeddings(dimension=64)
+
+
+@pytest.fixture(scope="session")
+def listening_addresses():
+    """A function: the IPv4 addresses listening on a TCP port (Linux's /proc/net/tcp)."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        pytest.skip("needs Linux's /proc/net/tcp")
+
+    def addresses(port: int) -> list[str]:
+        found = []
+        for fields in (line.split() for line in table.read_text().splitlines()[1:]):
+            host, port_hex = fields[1].split(":")
+            if fields[3] == "0A" and int(port_hex, 16) == port:  # 0A: LISTEN
+                found.append(socket.inet_ntoa(bytes.fromhex(host)[::-1]))  # little-endian
+        return found
+
+    return addresses

@@ -37,6 +37,7 @@ def plain_guide(plain_corpus, tmp_path_factory) -> RoleGuide:
     return RoleGuide(corpus_dir=plain_corpus, home=tmp_path_factory.mktemp("plain-home"))
 
 
+@pytest.mark.slow  # its own index of the plain articles, with the real model
 def test_ingest_prints_the_roles_found_per_article_and_warns_about_none(plain_corpus, tmp_path):
     result = CliRunner().invoke(
         app, ["ingest", "--corpus", str(plain_corpus), "--home", str(tmp_path / "home")]

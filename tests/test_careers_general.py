@@ -17,6 +17,8 @@ SCM_JD = "supply-chain-manager-job-description-salary.txt"
 IM_JD = "inventory-manager-job-description.txt"
 BUYER_JD = "career-map-buyer.txt"
 
+pytestmark = pytest.mark.slow  # the general corpus indexed twice with the real model
+
 
 @pytest.fixture(scope="module")
 def homes(corpus_dir, tmp_path_factory):

@@ -42,6 +42,7 @@ def test_the_set_is_large_and_balanced():
     assert {p["split"] for p in CLAIMS} == {"dev", "test"}
 
 
+@pytest.mark.slow  # every labelled claim of the split through the answerer
 @pytest.mark.parametrize("split", ["dev", "test"])
 def test_no_unsupported_sentence_is_accepted(guide, split):
     results = judged(guide, split)

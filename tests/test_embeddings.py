@@ -39,6 +39,7 @@ def test_unknown_precision_is_one_line_from_the_cli(tmp_path):
     assert not (tmp_path / "home").exists(), "nothing is written before the setting is valid"
 
 
+@pytest.mark.slow  # every corpus sentence embedded twice
 def test_bfloat16_vectors_match_float32_on_every_corpus_sentence():
     chunks = chunk_corpus(load_corpus(CORPUS).documents)
     texts = [t for c in chunks for t in c.embedding_texts()]
@@ -54,6 +55,7 @@ def test_bfloat16_vectors_match_float32_on_every_corpus_sentence():
     )
 
 
+@pytest.mark.slow  # the corpus indexed twice with the real model
 def test_indexes_built_in_either_precision_cite_the_same_passages(tmp_path):
     cases = yaml.safe_load((ROOT / "evals" / "questions.yaml").read_text("utf-8"))["cases"]
     questions = [c["question"] for c in cases if "question" in c]

@@ -10,6 +10,8 @@ from roleguide.evaluation import evaluate
 
 QUESTIONS = "evals/questions.yaml"
 
+pytestmark = pytest.mark.slow  # every case of three question sets, on indexes of their own
+
 
 @pytest.fixture(scope="module")
 def report(guide, corpus_dir):

@@ -198,15 +198,6 @@ def test_streaming_over_raw_http_is_server_sent_events(server):
     assert bad.status_code == 400 and "empty" in bad.json()["error"]["message"]
 
 
-def test_the_api_binds_loopback_only(server):
+def test_the_api_binds_loopback_only(server, listening_addresses):
     """The listening socket of the server (web app and API alike) is 127.0.0.1's."""
-    port = int(server.rsplit(":", 1)[1])
-    table = Path("/proc/net/tcp")
-    if not table.exists():
-        pytest.skip("needs Linux's /proc/net/tcp")
-    listening = [
-        fields[1].split(":")[0]
-        for fields in (line.split() for line in table.read_text().splitlines()[1:])
-        if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port
-    ]
-    assert listening == ["0100007F"]  # 127.0.0.1, little-endian hex
+    assert listening_addresses(int(server.rsplit(":", 1)[1])) == ["127.0.0.1"]

@@ -20,10 +20,11 @@ def stored_ids(index: VectorIndex) -> set[str]:
     return set(index.chunks.get(include=[])["ids"])
 
 
-def test_incremental_ingest_with_the_real_model(corpus_copy, tmp_path):
+@pytest.mark.slow  # the real model embeds the corpus, then the edits
+def test_incremental_ingest_with_the_real_model(corpus_copy, tmp_path, corpus_chunk_count):
     index = VectorIndex(tmp_path / "home", load_embeddings())
     first = ingest(index, corpus_copy)
-    assert first.added == first.chunks == 49 and first.sentences_embedded > 100
+    assert first.added == first.chunks == corpus_chunk_count and first.sentences_embedded > 100
     ids_before = stored_ids(index)
     manifest_before = index.manifest_path.read_text()
 
@@ -68,7 +69,10 @@ def test_guide_reingests_when_the_corpus_changes(corpus_copy, tmp_path, hash_emb
     assert "Warehouse Manager" in guide.catalog.roles
 
 
-def test_index_built_with_another_model_is_refused(corpus_dir, tmp_path, hash_embeddings):
+@pytest.mark.slow  # a rebuild with the real model
+def test_index_built_with_another_model_is_refused(
+    corpus_dir, tmp_path, hash_embeddings, corpus_chunk_count
+):
     home = tmp_path / "home"
     RoleGuide(corpus_dir=corpus_dir, home=home, embeddings=hash_embeddings)
     with pytest.raises(IndexMismatchError, match=r"roleguide ingest --rebuild"):
@@ -77,7 +81,7 @@ def test_index_built_with_another_model_is_refused(corpus_dir, tmp_path, hash_em
         RoleGuide(corpus_dir=corpus_dir, home=home)
     rebuilt = RoleGuide(corpus_dir=corpus_dir, home=home, auto_ingest=False)
     report = rebuilt.ingest(rebuild=True)
-    assert report.added == 49
+    assert report.added == corpus_chunk_count
     assert (
         rebuilt.ask("Who negotiates contracts with suppliers?").lead_role == "Procurement Manager"
     )
@@ -101,7 +105,7 @@ def test_damaged_index_says_how_to_recover(corpus_dir, tmp_path, hash_embeddings
     assert not guide.ask("Who negotiates contracts with suppliers?").abstained
 
 
-def test_second_writer_is_refused(corpus_dir, tmp_path, hash_embeddings):
+def test_second_writer_is_refused(corpus_dir, tmp_path, hash_embeddings, corpus_chunk_count):
     home = tmp_path / "home"
     home.mkdir()
     holder = subprocess.Popen(
@@ -126,7 +130,7 @@ def test_second_writer_is_refused(corpus_dir, tmp_path, hash_embeddings):
     finally:
         holder.kill()
         holder.wait()
-    assert ingest(VectorIndex(home, hash_embeddings), corpus_dir).added == 49
+    assert ingest(VectorIndex(home, hash_embeddings), corpus_dir).added == corpus_chunk_count
 
 
 def test_a_copy_adds_nothing_and_a_rename_embeds_nothing(corpus_copy, tmp_path):

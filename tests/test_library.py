@@ -98,6 +98,7 @@ def test_fetch_bounds(site):
     assert kind == "html" and final.endswith("/careers/warehouse-vs-planner") and b"<h1>" in data
 
 
+@pytest.mark.slow  # a `roleguide` process per article
 def test_cli_adds_html_pdf_markdown_each_cited_then_removes_one(tmp_path, private, site):
     corpus, home = private
     pdf = make_pdf(tmp_path / "brokers.pdf", "Customs Broker vs Freight Forwarder", PDF_PARAGRAPHS)

@@ -69,6 +69,7 @@ def model_server(monkeypatch):
     server.shutdown()
 
 
+@pytest.mark.slow  # waits out the 5 s model timeout
 def test_a_drip_feeding_model_is_cut_at_the_timeout(model_server, built_home, corpus_dir):
     Drip.pause = 2.0
     guide = RoleGuide(corpus_dir=corpus_dir, home=built_home)
@@ -103,7 +104,7 @@ def test_a_hung_model_costs_a_follow_up_the_timeout_once(model_server, built_hom
     assert answer.answerer == "extractive"
 
 
-@pytest.mark.parametrize("cap", [4000, 400_000])
+@pytest.mark.parametrize("cap", [4000, pytest.param(400_000, marks=pytest.mark.slow)])
 def test_a_300_kb_run_on_reply_costs_linear_time(guide, built_home, corpus_dir, monkeypatch, cap):
     monkeypatch.setattr(llm_module, "MAX_REPLY_CHARS", cap, raising=False)
     run_on = "the logistics manager handles customs and " * 7200  # ~300 KB, no full stop

@@ -135,7 +135,7 @@ def test_a_failing_follow_up_rewrite_is_logged_not_silent(caplog):
     """The rule-based rewrite takes over, and the log says why the model's was not used."""
     import logging
 
-    from roleguide.ask.llm import rewrite_followup
+    from roleguide.ask.understand import rewrite_followup
 
     class Broken:
         def invoke(self, prompt):

@@ -78,6 +78,7 @@ def test_ingest_makes_a_checked_export_recorded_in_the_manifest(built_home):
     assert record["config"]["pooling"] == "mean"
 
 
+@pytest.mark.slow  # every eval question through both models
 def test_onnx_and_sentence_transformers_agree_on_every_eval_question(built_home):
     questions = _questions()
     assert len(questions) >= 100
@@ -168,6 +169,7 @@ def test_a_missing_or_damaged_export_falls_back_with_one_notice(
     assert vector == load_embeddings("float32").embed_query(question)  # never wrong vectors
 
 
+@pytest.mark.slow  # re-exports the query model to ONNX
 def test_ingest_remakes_a_damaged_export(home_copy, corpus_dir):
     (home_copy / EXPORT_DIR / "model.onnx").write_bytes(b"garbage")
     from roleguide import RoleGuide

@@ -182,6 +182,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.slow  # ingests into a tiny disk with the real model
 def test_a_full_disk_keeps_the_last_index_and_says_so(corpus_copy, small_disk, tmp_path):
     from roleguide.evaluation.synthetic import write_corpus
 
@@ -250,6 +251,7 @@ def test_a_damaged_home_is_named_and_rebuild_repairs_it(damage, corpus_dir, tmp_
     assert not guide.ask("Who handles customs compliance?").abstained
 
 
+@pytest.mark.slow  # `roleguide` processes rebuild the index
 def test_the_cli_names_the_fix_for_flipped_bytes_and_rebuild_repairs(corpus_copy, tmp_path):
     env = {**os.environ, "ROLEGUIDE_HOME": str(tmp_path / "home")}
     env["ROLEGUIDE_CORPUS"] = str(corpus_copy)

@@ -54,6 +54,7 @@ def mutate(corpus: Path, run: int) -> None:
         shutil.move(str(path), corpus / f"run{run}-{path.name}")
 
 
+@pytest.mark.slow  # ingest processes killed and rerun
 def test_killed_ingests_leave_a_usable_index_and_rerun_completes(tmp_path):
     corpus, home = tmp_path / "corpus", tmp_path / "home"
     write_corpus(corpus, 1500, seed=1)
@@ -125,14 +126,15 @@ STRANGE = [
     "![x](http://127.0.0.2/x.png) [click](javascript:alert(1))",
     "   who   \n\n handles \t customs?   ",
 ]
+# Each unusable question and the words of the message that says what to fix.
 REFUSED = [
-    "",
-    " \n\t ",
-    "🙂🚚📦",
-    "{{7*7}} ${7*7} %s %n",
-    "\u200b\u200b\u200b",
-    "x" * 1_000_000,
-    "word " * 400,
+    ("", "the question is empty"),
+    (" \n\t ", "the question is empty"),
+    ("🙂🚚📦", "has no words to search for"),
+    ("{{7*7}} ${7*7} %s %n", "has no words to search for"),
+    ("\u200b\u200b\u200b", "the question is empty"),
+    ("x" * 1_000_000, "1,000,000 characters long; the limit is 2,000"),
+    ("word " * 400, "too long to search as a whole (400 word pieces"),
 ]
 
 
@@ -144,23 +146,41 @@ def test_strange_questions_get_a_normal_answer(guide, question):
         assert c.quote in c.passage
 
 
-@pytest.mark.parametrize("question", REFUSED, ids=range(len(REFUSED)))
-def test_unusable_questions_get_a_message(guide, question):
+@pytest.mark.parametrize(("question", "says"), REFUSED, ids=range(len(REFUSED)))
+def test_unusable_questions_get_a_message(guide, question, says):
     with pytest.raises(InvalidQuestionError) as info:
         guide.ask(question)
     message = str(info.value)
-    assert len(message) < 300 and ("empty" in message or "long" in message or "words" in message)
+    assert says in message and len(message) < 300
 
 
-@pytest.mark.parametrize("question", ["", "🙂🚚📦", "x" * 5000, "<b>who</b> buys?", "'; --"])
-def test_strange_questions_on_the_cli(built_home, corpus_dir, monkeypatch, question):
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("", "the question is empty"),
+        ("🙂🚚📦", "has no words to search for"),
+        ("x" * 5000, "5,000 characters long; the limit is 2,000"),
+        ("'; --", "has no words to search for"),
+    ],
+    ids=range(4),
+)
+def test_unusable_questions_on_the_cli(built_home, corpus_dir, monkeypatch, question, says):
+    """Exit code 2 and one line on stderr saying what to fix, never a traceback."""
     monkeypatch.setenv("ROLEGUIDE_HOME", str(built_home))
     monkeypatch.setenv("ROLEGUIDE_CORPUS", str(corpus_dir))
     result = CliRunner().invoke(app, ["ask", question])
-    assert result.exit_code in (0, 2)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("Error:") and says in result.stderr
+    assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.output
-    if result.exit_code == 2:
-        assert result.stderr.startswith("Error:") and len(result.stderr.splitlines()) == 1
+
+
+def test_markup_in_a_question_on_the_cli_is_just_text(built_home, corpus_dir, monkeypatch):
+    monkeypatch.setenv("ROLEGUIDE_HOME", str(built_home))
+    monkeypatch.setenv("ROLEGUIDE_CORPUS", str(corpus_dir))
+    result = CliRunner().invoke(app, ["ask", "<b>who</b> buys?"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() and result.stderr == ""
 
 
 def test_awkward_corpus_files_are_skipped_with_reasons(corpus_copy, tmp_path):

@@ -8,6 +8,8 @@ from roleguide.evaluation.synthetic import write_corpus
 from roleguide.ingest.pipeline import INGEST_BATCH, ingest
 from roleguide.store.index import VectorIndex
 
+pytestmark = pytest.mark.slow  # builds a 10k-chunk corpus and indexes it twice
+
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):

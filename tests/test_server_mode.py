@@ -66,9 +66,11 @@ def summary(answer) -> tuple:
     return answer.text, answer.abstained, [(c.source, c.start, c.end) for c in answer.citations]
 
 
-def test_server_mode_gives_the_same_answers_as_embedded(chroma_url, guide, corpus_dir, tmp_path):
+def test_server_mode_gives_the_same_answers_as_embedded(
+    chroma_url, guide, corpus_dir, tmp_path, corpus_chunk_count
+):
     served = RoleGuide(corpus_dir=corpus_dir, home=tmp_path / "a", chroma_url=chroma_url)
-    assert served.last_ingest.added == 49
+    assert served.last_ingest.added == corpus_chunk_count
     for q in QUESTIONS:
         assert summary(served.ask(q)) == summary(guide.ask(q))
     # A replica with its own (empty) data directory and no corpus folder: it reads the
@@ -81,10 +83,12 @@ def test_server_mode_gives_the_same_answers_as_embedded(chroma_url, guide, corpu
         assert summary(replica.ask(q)) == summary(guide.ask(q))
 
 
-def test_incremental_reingest_on_the_server(chroma_url, corpus_copy, tmp_path, monkeypatch):
+def test_incremental_reingest_on_the_server(
+    chroma_url, corpus_copy, tmp_path, monkeypatch, corpus_chunk_count
+):
     monkeypatch.setenv("ROLEGUIDE_COLLECTION", "incremental")
     guide = RoleGuide(corpus_dir=corpus_copy, home=tmp_path / "h", chroma_url=chroma_url)
-    assert guide.last_ingest.added == 49
+    assert guide.last_ingest.added == corpus_chunk_count
     again = guide.ingest()
     assert (again.added, again.removed, again.sentences_embedded) == (0, 0, 0)
     path = corpus_copy / "operations-manager-vs-procurement-manager.md"

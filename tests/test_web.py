@@ -59,11 +59,18 @@ def client(web):
     return Client(web + "/", verbose=False)
 
 
-def test_binds_loopback_without_share_link(web):
-    assert web.startswith("http://127.0.0.1:")
+def test_serve_binds_loopback_without_share_link_by_default(guide, listening_addresses):
+    """``serve`` with no host listens on 127.0.0.1 only, and makes no public share link."""
     from roleguide.app.web.ui import serve
 
-    assert serve.__defaults__[0] == "127.0.0.1"
+    port = free_port()
+    app, url = serve(guide, port=port, block=False)
+    try:
+        assert url.rstrip("/") == f"http://127.0.0.1:{port}"
+        assert listening_addresses(port) == ["127.0.0.1"]
+        assert app.share_url is None
+    finally:
+        app.close()
 
 
 def test_api_answers_follows_up_and_abstains(client):

@@ -105,8 +105,10 @@ def test_token_rule_over_http_on_a_non_loopback_bind(private_guide, site):
         assert "rg-tab-chat" in page and "rg-tab-articles" not in page and "Admin token" not in page
         client = client_for(url)
         for endpoint in ("/articles_add_url", "/articles_remove", "/articles_gaps"):
-            with pytest.raises((ValueError, AppError)):
+            # hidden: the client finds no such endpoint (a ValueError, not the app's AppError)
+            with pytest.raises(ValueError, match="Cannot find a function") as raised:
                 client.predict(site.url + PAGE, "", api_name=endpoint)
+            assert not isinstance(raised.value, AppError)
         request = urllib.request.Request(
             url + "/gradio_api/call/articles_add_url",
             data=b'{"data": ["http://127.0.0.1/", ""]}',

@@ -5,15 +5,20 @@
     retriever = guide.retriever
     docs = retriever.invoke("who negotiates with suppliers?")
     docs[0].metadata["section"]   # 'Vendor Relationship'
+    retriever.invoke("who negotiates with suppliers?", k=1)   # one document, this call only
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal, NamedTuple
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict
 
 from roleguide.store.index import ChunkRecord, VectorIndex
@@ -62,8 +67,13 @@ class HybridRetriever(BaseRetriever):
     lexical_k: int = 20
     rrf_k: int = 60
 
-    def search(self, query: str, query_vector: list[float] | None = None) -> list[Hit]:
-        """The top ``k`` chunks for ``query`` (``query_vector`` saves re-embedding it)."""
+    def search(
+        self, query: str, query_vector: list[float] | None = None, *, k: int | None = None
+    ) -> list[Hit]:
+        """The top ``k`` chunks for ``query`` (``query_vector`` saves re-embedding it).
+
+        ``k`` overrides the retriever's own ``k`` for this call only.
+        """
         dense: dict[str, float] = {}
         per_sentence: dict[str, dict[int, float]] = {}
         dense_ranking: list[str] = []
@@ -88,7 +98,8 @@ class HybridRetriever(BaseRetriever):
             lexical = dict(self.index.lexical.search(query, self.lexical_k))
         rankings = [r for r in (dense_ranking, list(lexical)) if r]
         fused = reciprocal_rank_fusion(rankings, self.rrf_k)
-        top = sorted(fused, key=lambda cid: (-fused[cid], -dense.get(cid, 0.0)))[: self.k]
+        limit = self.k if k is None else k
+        top = sorted(fused, key=lambda cid: (-fused[cid], -dense.get(cid, 0.0)))[:limit]
         records = self.index.get_chunks(top)
         return [
             Hit(
@@ -103,8 +114,15 @@ class HybridRetriever(BaseRetriever):
         ]
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+        self,
+        query: str,
+        *,
+        run_manager: CallbackManagerForRetrieverRun,
+        k: int | None = None,
+        **kwargs: Any,
     ) -> list[Document]:
+        """LangChain's entry point: ``invoke(query, k=1)`` passes ``k`` here, as the standard
+        retriever tests (``langchain-tests``) expect; without it the retriever's ``k`` holds."""
         return [
             Document(
                 id=hit.chunk.id,
@@ -120,5 +138,19 @@ class HybridRetriever(BaseRetriever):
                     "lexical": hit.lexical,
                 },
             )
-            for hit in self.search(query)
+            for hit in self.search(query, k=k)
         ]
+
+    async def _aget_relevant_documents(
+        self,
+        query: str,
+        *,
+        run_manager: AsyncCallbackManagerForRetrieverRun,
+        k: int | None = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """``ainvoke(query, k=1)``: the sync search in a worker thread, ``k`` passed on (the
+        base class's default would drop it and fail on the unexpected keyword)."""
+        return await run_in_executor(
+            None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k
+        )
