@@ -23,6 +23,7 @@ from roleguide.ingest.chunks import CHUNKER_VERSION, Chunk, chunk_document
 from roleguide.ingest.cleaning import clean_blocks
 from roleguide.ingest.corpus import SkippedFile, load_corpus, scan_corpus
 from roleguide.ingest.discovery import discover, merge_discoveries
+from roleguide.store.embeddings import embed_array
 from roleguide.store.generations import (
     LEGACY_STORE,
     copy_store,
@@ -129,18 +130,21 @@ def _embed(
     batch: Sequence[Chunk],
     report: IngestReport,
     in_flight: dict[str, list[float]],
+    written: set[str] | None = None,
 ) -> tuple[list[tuple], list[tuple]]:
     """Embed the sentences of ``batch`` not already stored (nor in the batch being written,
-    ``in_flight``); return its sentence and chunk rows."""
+    ``in_flight``); return its sentence and chunk rows. ``written``: when the store was
+    empty at the start, the texts this ingest stored — the only ones worth looking up."""
     texts = [t for c in batch for t in c.embedding_texts()]
     hashes = [text_hash(t) for t in texts]
     began = time.perf_counter()
     vectors = {h: in_flight[h] for h in hashes if h in in_flight}
-    vectors.update(_cached_vectors(index, set(hashes) - set(vectors)))
+    lookup = set(hashes) - set(vectors)
+    vectors.update(_cached_vectors(index, lookup if written is None else lookup & written))
     todo = list(dict.fromkeys(h for h in hashes if h not in vectors))
     first_text = dict(zip(hashes, texts, strict=True))
     if todo:
-        embedded = index.embeddings.embed_documents([first_text[h] for h in todo])
+        embedded = embed_array(index.embeddings, [first_text[h] for h in todo])
         vectors.update(zip(todo, embedded, strict=True))
     report.sentences_embedded += len(todo)
     report.sentences_reused += len(texts) - len(todo)
@@ -158,11 +162,11 @@ def _embed(
                 "position": i,
                 "text_hash": hashes[row + i],
             }
-            sentence_rows.append((f"{c.id}:{i}", mine[i].tolist(), c.sentence_text(i), meta))
+            sentence_rows.append((f"{c.id}:{i}", mine[i], c.sentence_text(i), meta))
         row += n
         mean = mine.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        chunk_rows.append((c.id, mean.tolist(), c.text, chunk_metadata(c)))
+        chunk_rows.append((c.id, mean, c.text, chunk_metadata(c)))
     return sentence_rows, chunk_rows
 
 
@@ -187,13 +191,16 @@ def _embed_and_write_all(
     and the store overlap instead of taking turns."""
     from concurrent.futures import ThreadPoolExecutor
 
+    written = set() if new and index.sentences.count() == 0 else None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roleguide-write") as writer:
         pending, in_flight = None, {}
         for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
-            rows = _embed(index, batch, report, in_flight)
+            rows = _embed(index, batch, report, in_flight, written)
             if pending is not None:
                 pending.result()  # re-raises a failed write here
             in_flight = {meta["text_hash"]: vector for _, vector, _, meta in rows[0]}
+            if written is not None:
+                written.update(in_flight)
             pending = writer.submit(_write, index, rows, report)
             if progress:
                 progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
