@@ -75,3 +75,23 @@ def test_indexes_built_in_either_precision_cite_the_same_passages(tmp_path):
     # Near-ties further down may swap; the passage an answer leads with must not change.
     assert first_differs == []
     assert reordered <= len(questions) // 20, f"{reordered} of {len(questions)} reordered"
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_ingest_pool_gives_exactly_the_vectors_of_one_encode_call(precision):
+    """The ingest pool (batches shared out to one-thread workers) cuts the same batches as
+    sentence-transformers, so its vectors are bit for bit those of one ``encode`` call."""
+    import torch
+
+    from roleguide.store.encode_pool import encode_pool
+
+    chunks = chunk_corpus(load_corpus(CORPUS).documents)
+    texts = [t.replace("\n", " ") for c in chunks for t in c.embedding_texts()]
+    client = load_embeddings(precision)._client
+    threads = torch.get_num_threads()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        whole = client.encode(texts, batch_size=32, normalize_embeddings=True)
+    pooled = encode_pool(client, texts, 32, bfloat16=precision == "bfloat16", workers=3)
+    assert pooled.dtype == np.float32 and pooled.shape == whole.shape
+    assert np.array_equal(pooled, whole)
+    assert torch.get_num_threads() == threads, "the process's thread count is restored"

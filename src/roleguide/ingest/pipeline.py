@@ -21,6 +21,7 @@ from roleguide.ingest.chunks import CHUNKER_VERSION, Chunk, chunk_document
 from roleguide.ingest.cleaning import clean_blocks
 from roleguide.ingest.corpus import SkippedFile, load_corpus, scan_corpus
 from roleguide.ingest.discovery import discover, merge_discoveries
+from roleguide.store.embeddings import embed_array
 from roleguide.store.index import VectorIndex
 from roleguide.store.lexical import LexicalIndex
 from roleguide.store.manifest import Manifest
@@ -109,7 +110,8 @@ def _embed(
     in_flight: dict[str, list[float]],
 ) -> Rows:
     """Embed the sentences of ``batch`` not already stored (nor in the batch being written,
-    ``in_flight``); return its sentence and chunk rows."""
+    ``in_flight``); return its sentence and chunk rows. ``written``: when the store was
+    empty at the start, the texts this ingest stored — the only ones worth looking up."""
     texts = [t for c in batch for t in c.embedding_texts()]
     hashes = [text_hash(t) for t in texts]
     began = time.perf_counter()
@@ -118,7 +120,7 @@ def _embed(
     todo = list(dict.fromkeys(h for h in hashes if h not in vectors))
     first_text = dict(zip(hashes, texts, strict=True))
     if todo:
-        embedded = writer.index.embeddings.embed_documents([first_text[h] for h in todo])
+        embedded = embed_array(writer.index.embeddings, [first_text[h] for h in todo])
         vectors.update(zip(todo, embedded, strict=True))
     report.sentences_embedded += len(todo)
     report.sentences_reused += len(texts) - len(todo)

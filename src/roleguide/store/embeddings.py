@@ -33,6 +33,7 @@ __all__ = [
     "PRECISIONS",
     "BundledModel",
     "HashEmbeddings",
+    "embed_array",
     "embed_texts",
     "embedding_model_id",
     "load_embeddings",
@@ -111,13 +112,21 @@ def _load(precision: str) -> Embeddings:
         precision: str = "float32"
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            if self.precision != "bfloat16":
-                return super().embed_documents(texts)
-            import torch
+            return self.embed_array(texts).tolist()
 
-            # Matrix products in bfloat16, sums and norms in float32 (autocast's split).
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                return super().embed_documents(texts)
+        def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+            """``embed_documents`` as one float32 array, no lists of floats on the way to
+            Chroma: one length-sorted pool, batches shared out to one-thread workers
+            (store/encode_pool.py). Newlines become spaces, as in LangChain's call."""
+            from roleguide.store.encode_pool import encode_pool, pool_workers
+
+            return encode_pool(
+                self._client,
+                [t.replace("\n", " ") for t in texts],
+                self.encode_kwargs.get("batch_size", 32),
+                bfloat16=self.precision == "bfloat16",
+                workers=pool_workers(),
+            )
 
     embeddings = BundledEmbeddings(
         model_name=_bundled_model_dir(),
@@ -208,6 +217,10 @@ class BundledModel(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.documents_model.embed_documents(texts)
 
+    def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        """Documents as one float32 array (rows normalised), for ingest."""
+        return embed_array(self.documents_model, texts)
+
     def embed_query(self, text: str) -> list[float]:
         encoder = self._query_encoder()
         if encoder is None:  # questions are float32 in every precision's model
@@ -233,6 +246,16 @@ def embed_texts(embeddings: Embeddings, texts: Sequence[str]) -> list[list[float
     one (``BundledModel``: ONNX, no torch), else with ``embed_documents``."""
     fast = getattr(embeddings, "embed_queries", None)
     return fast(list(texts)) if fast is not None else embeddings.embed_documents(list(texts))
+
+
+def embed_array(embeddings: Embeddings, texts: Sequence[str]) -> np.ndarray:
+    """Documents as one float32 array: the embedder's ``embed_array`` where it has one
+    (the bundled model skips the lists of floats), else ``embed_documents``."""
+    direct = getattr(embeddings, "embed_array", None)
+    if direct is not None:
+        return direct(texts)
+    vectors = embeddings.embed_documents(list(texts))
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
 class HashEmbeddings(Embeddings):

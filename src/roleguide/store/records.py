@@ -125,10 +125,10 @@ def chunk_rows(batch: Sequence[Chunk], hashes: Sequence[str], vectors: Mapping) 
                 "position": i,
                 "text_hash": hashes[at + i],
             }
-            row = (sentence_id(c.id, i), mine[i].tolist(), c.sentence_text(i), meta)
+            row = (sentence_id(c.id, i), mine[i], c.sentence_text(i), meta)
             rows.sentences.append(row)
         at += n
         mean = mine.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        rows.chunks.append((c.id, mean.tolist(), c.text, chunk_metadata(c)))
+        rows.chunks.append((c.id, mean, c.text, chunk_metadata(c)))
     return rows

@@ -11,6 +11,7 @@ sends Chroma more rows than it takes at once.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -45,6 +46,9 @@ class IndexWriter:
             self.index = reader
         else:
             self.index = VectorIndex(reader.home, reader.embeddings, reader.name, store=store)
+        # When the store starts empty, only the texts this ingest wrote can be looked up.
+        self._written: set[str] | None = None
+        self._written_lock = threading.Lock()  # add() runs in the ingest's writer thread
 
     def _chunks(self) -> Any:
         return self.index.chunks
@@ -53,6 +57,7 @@ class IndexWriter:
         """Create both collections (even if they stay empty) and mark an ingest under way;
         True when the previous one never finished (killed, crashed, power cut)."""
         self.index.create_collections()
+        self._written = set() if self.index.sentences.count() == 0 else None
         interrupted = self.index.connection.was_pending(self._chunks)
         self.index.connection.mark_pending(self._chunks, True)
         return interrupted
@@ -80,6 +85,9 @@ class IndexWriter:
         """Vectors already stored for these text hashes (renamed files, moved or repeated
         sentences): the same text is never embedded twice."""
         found: dict[str, list[float]] = {}
+        with self._written_lock:
+            if self._written is not None:
+                hashes = set(hashes) & self._written
         for batch in _batches(sorted(hashes), _HASH_BATCH):
             got = self.index.sentences.get(
                 where={"text_hash": {"$in": list(batch)}}, include=["embeddings", "metadatas"]
@@ -94,6 +102,9 @@ class IndexWriter:
     def add(self, rows: Rows) -> None:
         """Store one batch's rows: sentences first, so a chunk row only appears once all
         of its sentences are stored."""
+        with self._written_lock:
+            if self._written is not None:
+                self._written.update(rows.vectors_by_hash())
         limit = self._limit()
         for collection, part_rows in zip(
             (self.index.sentences, self.index.chunks), (rows.sentences, rows.chunks), strict=True
