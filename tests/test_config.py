@@ -38,6 +38,7 @@ def test_every_setting_reads_its_env_var(monkeypatch):
         "min_support": ("0.55", 0.55),
         "collection": ("other-one", "other-one"),
         "embed_precision": ("float32", "float32"),
+        "embed_workers": ("2", 2),
         "chroma_url": ("http://127.0.0.1:9000", "http://127.0.0.1:9000"),
         "llm": ("ollama:tiny", "ollama:tiny"),
         "llm_base_url": ("http://127.0.0.1:11434", "http://127.0.0.1:11434"),
@@ -66,13 +67,18 @@ def test_an_empty_env_var_means_not_given_and_paths_expand_the_home(monkeypatch)
 @pytest.mark.parametrize(
     ("env", "value", "message"),
     [
-        ("ROLEGUIDE_TOP_K", "many", "top_k (or ROLEGUIDE_TOP_K) must be a int, got 'many'"),
+        ("ROLEGUIDE_TOP_K", "many", "top_k (or ROLEGUIDE_TOP_K) must be an int, got 'many'"),
         ("ROLEGUIDE_TOP_K", "0", "top_k (or ROLEGUIDE_TOP_K) must be at least 1, got 0"),
         ("ROLEGUIDE_LOG", "sometimes", "log (or ROLEGUIDE_LOG) must be a bool, got 'sometimes'"),
         ("ROLEGUIDE_MIN_SUPPORT", "high", "min_support (or ROLEGUIDE_MIN_SUPPORT) must be a"),
         ("ROLEGUIDE_COLLECTION", "a/b", "collection (or ROLEGUIDE_COLLECTION) must be 1-62"),
         ("ROLEGUIDE_LLM_TIMEOUT", "0", "must be above 0 seconds"),
         ("ROLEGUIDE_MAX_REQUEST_BYTES", "10", "must be at least 65536"),
+        (
+            "ROLEGUIDE_EMBED_WORKERS",
+            "-1",
+            "embed_workers (or ROLEGUIDE_EMBED_WORKERS) must be at least 0",
+        ),
         ("ROLEGUIDE_CHROMA_URL", "http://", "ROLEGUIDE_CHROMA_URL) must be http://host:port"),
     ],
 )

@@ -114,7 +114,9 @@ class RoleGuide:
         if embeddings is None:  # questions via ONNX (no torch) once ingest has exported it
             from roleguide.store.embeddings import BundledModel
 
-            embeddings = BundledModel(self.settings.embed_precision, self.settings.home)
+            embeddings = BundledModel(
+                self.settings.embed_precision, self.settings.home, self.settings.embed_workers
+            )
         self.index = VectorIndex(
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )

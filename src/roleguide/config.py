@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     embed_precision: str = "auto"
     """``float32``, ``bfloat16`` or ``auto`` (bfloat16 where the CPU computes it natively):
     the arithmetic of ingest-time embedding; vectors agree to a cosine of 0.9999."""
+    embed_workers: int = Field(0, ge=0)
+    """Ingest-time embedding workers, one torch thread each (0: one per core, at most 4)."""
     chroma_url: str = ""
     """``http://host:port`` of a Chroma server to use instead of the embedded store."""
     llm: str = ""
@@ -151,10 +153,16 @@ def _config_error(e: ValidationError) -> ConfigError:
     name = str(first["loc"][0])
     if name == ENV_PREFIX + "CORPUS":  # read from the env var under its alias
         name = "corpus_dir"
+    bound = (first.get("ctx") or {}).get("ge")
+    if first["type"] == "greater_than_equal" and bound is not None:
+        return ConfigError(
+            f"{name} (or {env_name(name)}) must be at least {bound}, got {first['input']!r}"
+        )
     kind = Settings.model_fields[name].annotation
     kind_name = getattr(kind, "__name__", str(kind))
+    article = "an" if kind_name[:1] in "aeiou" else "a"
     return ConfigError(
-        f"{name} (or {env_name(name)}) must be a {kind_name}, got {first['input']!r}"
+        f"{name} (or {env_name(name)}) must be {article} {kind_name}, got {first['input']!r}"
     )
 
 

@@ -114,10 +114,11 @@ def _load(precision: str) -> Embeddings:
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
             return self.embed_array(texts).tolist()
 
-        def embed_array(self, texts: Sequence[str]) -> np.ndarray:
+        def embed_array(self, texts: Sequence[str], workers: int = 0) -> np.ndarray:
             """``embed_documents`` as one float32 array, no lists of floats on the way to
             Chroma: one length-sorted pool, batches shared out to one-thread workers
-            (store/encode_pool.py). Newlines become spaces, as in LangChain's call."""
+            (store/encode_pool.py; ``workers`` 0: one per core). Newlines become spaces,
+            as in LangChain's call."""
             from roleguide.store.encode_pool import encode_pool, pool_workers
 
             return encode_pool(
@@ -125,7 +126,7 @@ def _load(precision: str) -> Embeddings:
                 [t.replace("\n", " ") for t in texts],
                 self.encode_kwargs.get("batch_size", 32),
                 bfloat16=self.precision == "bfloat16",
-                workers=pool_workers(),
+                workers=pool_workers(workers),
             )
 
     embeddings = BundledEmbeddings(
@@ -147,9 +148,12 @@ class BundledModel(Embeddings):
 
     roleguide_model_id = f"{MODEL_NAME}/{MODEL_DIMENSION}"
 
-    def __init__(self, precision: str = "auto", home: str | Path | None = None) -> None:
+    def __init__(
+        self, precision: str = "auto", home: str | Path | None = None, workers: int = 0
+    ) -> None:
         _check_precision(precision)
         self._precision = precision
+        self.workers = workers
         self.home = Path(home) if home is not None else None
         self._encoder = None
         self._fallback = False
@@ -219,7 +223,7 @@ class BundledModel(Embeddings):
 
     def embed_array(self, texts: Sequence[str]) -> np.ndarray:
         """Documents as one float32 array (rows normalised), for ingest."""
-        return embed_array(self.documents_model, texts)
+        return self.documents_model.embed_array(texts, self.workers)  # type: ignore[attr-defined]
 
     def embed_query(self, text: str) -> list[float]:
         encoder = self._query_encoder()

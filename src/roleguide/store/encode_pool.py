@@ -25,12 +25,12 @@ __all__ = ["encode_pool", "pool_workers"]
 _threads_lock = threading.Lock()
 
 
-def pool_workers() -> int:
-    """Workers for ``encode_pool``: the cores this process may use, at most 4;
-    ``ROLEGUIDE_EMBED_WORKERS`` overrides (1 = one worker, torch's own threading)."""
-    configured = os.environ.get("ROLEGUIDE_EMBED_WORKERS", "").strip()
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
+def pool_workers(configured: int = 0) -> int:
+    """Workers for ``encode_pool``: ``configured`` when above 0 (setting ``embed_workers``;
+    1 = one worker with torch's own threading), else the cores this process may use, at
+    most 4."""
+    if configured > 0:
+        return configured
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
