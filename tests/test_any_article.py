@@ -50,6 +50,7 @@ def test_ingest_prints_the_roles_found_per_article_and_warns_about_none(plain_co
     assert "no roles found in notes.txt" in result.output
 
 
+@pytest.mark.slow  # builds a real index of the plain articles (module fixture)
 def test_roles_lists_every_plain_articles_roles(plain_guide):
     names = {r.name for r in plain_guide.roles()}
     assert {
@@ -63,6 +64,7 @@ def test_roles_lists_every_plain_articles_roles(plain_guide):
     } <= names
 
 
+@pytest.mark.slow  # builds a real index of the plain articles (module fixture)
 def test_plain_articles_answer_who_questions_with_the_role(plain_guide):
     a = plain_guide.ask("Which manager takes a holistic view of the entire product lifecycle?")
     assert not a.abstained and a.lead_role == "Supply Chain Manager"
@@ -71,6 +73,7 @@ def test_plain_articles_answer_who_questions_with_the_role(plain_guide):
     assert b.lead_role == "Logistics Manager"
 
 
+@pytest.mark.slow  # builds a real index of the plain articles (module fixture)
 def test_a_salary_question_is_answered_from_that_roles_row(plain_guide):
     a = plain_guide.ask("How much do operations managers earn?")
     assert not a.abstained
@@ -78,6 +81,7 @@ def test_a_salary_question_is_answered_from_that_roles_row(plain_guide):
     assert "$110,630" not in a.citations[0].quote  # the project managers' row
 
 
+@pytest.mark.slow  # builds a real index of the plain articles (module fixture)
 def test_an_articles_reference_markers_are_not_citations(plain_guide):
     a = plain_guide.ask("What is the median salary of a warehouse manager?")
     assert not a.abstained
@@ -87,6 +91,7 @@ def test_an_articles_reference_markers_are_not_citations(plain_guide):
         assert a.text[start:end] == f"[{n}]"
 
 
+@pytest.mark.slow  # builds a real index of the plain articles (module fixture)
 def test_table_of_contents_bullets_do_not_answer(plain_guide):
     a = plain_guide.ask("What is the historical context of both roles?")
     assert all("historical context" not in c.quote for c in a.citations)

@@ -139,6 +139,7 @@ def test_check_answer_catches_a_quote_that_is_not_verbatim(corpus_dir):
     assert any("verbatim" in f for f in checked["failures"])
 
 
+@pytest.mark.slow
 def test_retrieval_metrics_match_hand_computed_values(tiny):
     qset = load_question_set(tiny)
     passages = {"p1": "… customs and import/export laws …", "p2": "degrees in logistics", "p3": "x"}
@@ -157,6 +158,7 @@ def test_retrieval_metrics_match_hand_computed_values(tiny):
     assert metrics["mrr"] == pytest.approx((3 * 0.5 + 1) / 4)
 
 
+@pytest.mark.slow
 def test_evaluate_on_a_tiny_set_with_a_failing_case(guide, tiny, tmp_path):
     report = evaluate(tiny, guide, ["hybrid", "baseline"])
     hybrid = report.retrievers["hybrid"]

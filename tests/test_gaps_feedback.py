@@ -34,6 +34,7 @@ for i in range(n):
 """
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_writer_processes_lose_no_row(tmp_path):
     writers, each = 20, 25
     start = time.time() + 4  # all of them begin writing at the same moment
@@ -94,6 +95,7 @@ def test_gaps_threshold_holds_on_held_out_kinds(guide, tmp_path):
     assert 4 <= len(groups) <= 6 and agreement >= 0.9
 
 
+@pytest.mark.slow
 def test_log_feedback_gaps_and_draft_export_end_to_end(tmp_path, corpus_dir, built_home):
     from articles_fixtures import copy_built
 

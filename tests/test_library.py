@@ -149,6 +149,7 @@ def test_cli_adds_html_pdf_markdown_each_cited_then_removes_one(tmp_path, privat
     assert all(c.source != "fleet-manager-vs-route-planner.md" for c in answer.citations)
 
 
+@pytest.mark.slow
 def test_every_refusal_is_one_line_exit_2_and_changes_no_byte(tmp_path, private, site):
     corpus, home = private
     existing = sorted(corpus.glob("*.md"))[0]

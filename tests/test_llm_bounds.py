@@ -87,6 +87,7 @@ def test_a_drip_feeding_model_is_cut_at_the_timeout(model_server, built_home, co
     assert Drip.closed_at, "the connection to the model was left open"
 
 
+@pytest.mark.slow
 def test_a_hung_model_costs_a_follow_up_the_timeout_once(model_server, built_home, corpus_dir):
     Drip.pause = None
     guide = RoleGuide(corpus_dir=corpus_dir, home=built_home)

@@ -7,6 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -62,6 +63,7 @@ question = st.one_of(
 @example(  # found by hypothesis: the only paragraph is a teaser, so the index is empty
     ["---\ntitle: t\nroles: [Operations Manager]\n---\nOperations Managers logistics…"], ["AA"]
 )
+@pytest.mark.slow
 def test_citations_never_lie(articles, questions):
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"

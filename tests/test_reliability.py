@@ -51,6 +51,7 @@ def other_process_ingest(home: Path, corpus: Path, rebuild: bool = False) -> Non
     )
 
 
+@pytest.mark.slow
 def test_a_reader_follows_another_process_ingest(corpus_copy, tmp_path):
     """A long-lived guide answers every question while another process adds, edits,
     deletes and rebuilds, and cites the new article within 5 s of each ingest."""

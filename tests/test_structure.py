@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from roleguide.ingest.chunks import MAX_CHUNK_TOKENS, chunk_corpus, count_tokens
 from roleguide.ingest.cleaning import document_blocks
 from roleguide.ingest.corpus import SourceDocument, load_document
@@ -149,6 +151,7 @@ def test_titles_skip_reading_time_lines_and_fall_back_to_the_file_name(tmp_path)
     assert load_document(b, b.name).title == "Demand Planner vs Supply Planner"
 
 
+@pytest.mark.slow
 def test_a_multi_megabyte_single_line_article_chunks_in_linear_time():
     line = (
         "Logistics managers coordinate freight carriers and customs brokers across regions "
