@@ -29,8 +29,9 @@ from roleguide.ask.query import is_comparison, is_who_question, without_intent
 from roleguide.ask.retrieval import Hit
 from roleguide.ask.roles import RoleCatalog
 from roleguide.cache import LRUCache
+from roleguide.ingest.chunks import Chunk
 from roleguide.models import Answer, Citation
-from roleguide.store.index import ChunkRecord, VectorIndex
+from roleguide.store.index import VectorIndex
 from roleguide.store.lexical import tokenize
 
 __all__ = ["ExtractiveAnswerer", "Scored", "cite", "join_cited", "quote_span", "quoted_units"]
@@ -53,7 +54,7 @@ _GENERIC_TOKENS = frozenset(tokenize(["role roles job jobs manager managers posi
 class Scored:
     """A candidate sentence: where it is, what it is about and how well it answers."""
 
-    chunk: ChunkRecord
+    chunk: Chunk
     rank: int
     position: int
     start: int
@@ -78,7 +79,7 @@ class _ChunkInfo:
     pairs: tuple[frozenset[tuple[str, str]], ...]
 
 
-def cite(number: int, chunk: ChunkRecord, start: int, end: int, score: float) -> Citation:
+def cite(number: int, chunk: Chunk, start: int, end: int, score: float) -> Citation:
     """The citation of ``chunk``'s text between ``start`` and ``end`` (source offsets)."""
     return Citation(
         number=number,
@@ -115,7 +116,7 @@ def _pairs(tokens: list[str]) -> frozenset[tuple[str, str]]:
     return frozenset(itertools.pairwise(tokens))
 
 
-def quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
+def quote_span(chunk: Chunk, position: int) -> tuple[int, int]:
     """The sentence's span without a leading facet label ("Budget Control: ")."""
     start, end = chunk.sentences[position]
     sentence = chunk.sentence_text(position)
@@ -132,7 +133,7 @@ def quote_span(chunk: ChunkRecord, position: int) -> tuple[int, int]:
 
 
 def quoted_units(
-    catalog: RoleCatalog, chunk: ChunkRecord, article_roles: Sequence[str]
+    catalog: RoleCatalog, chunk: Chunk, article_roles: Sequence[str]
 ) -> tuple[list[tuple[int, int]], list[str], list[tuple[str, ...]]]:
     """Each sentence of ``chunk`` as quoted (``quote_span``): its span, its text and the
     role(s) it is about. The answerer and the career tools read chunks the same way."""
@@ -159,7 +160,7 @@ class ExtractiveAnswerer:
         self.words = WordSimilarity(index.embeddings)
 
     # -- sentence scoring ---------------------------------------------------------------
-    def analyse(self, chunk: ChunkRecord) -> _ChunkInfo:
+    def analyse(self, chunk: Chunk) -> _ChunkInfo:
         """Quote spans, subjects and tokens of a chunk's sentences (cached: ids are immutable)."""
         info = self._info.get(chunk.id)
         if info is not None:

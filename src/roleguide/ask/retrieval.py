@@ -21,7 +21,8 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict
 
-from roleguide.store.index import ChunkRecord, VectorIndex
+from roleguide.ingest.chunks import Chunk
+from roleguide.store.index import VectorIndex
 
 __all__ = ["Hit", "HybridRetriever", "RetrieverMode", "reciprocal_rank_fusion"]
 
@@ -31,7 +32,7 @@ RetrieverMode = Literal["hybrid", "dense", "bm25"]
 class Hit(NamedTuple):
     """One retrieved chunk with the evidence each retriever found for it."""
 
-    chunk: ChunkRecord
+    chunk: Chunk
     score: float
     """fused score (reciprocal rank fusion)"""
     dense: float

@@ -20,7 +20,7 @@ from roleguide.ask.answer import cite, quoted_units
 from roleguide.ask.roles import RoleCatalog
 from roleguide.careers.facets import OVERVIEW, facet_key, facet_label, merge_labels
 from roleguide.errors import InvalidQuestionError
-from roleguide.ingest.chunks import TABLE_HEADER_SEP
+from roleguide.ingest.chunks import TABLE_HEADER_SEP, Chunk
 from roleguide.ingest.structure import cells, plain
 from roleguide.models import (
     Cell,
@@ -33,7 +33,7 @@ from roleguide.models import (
     RoleProfile,
 )
 from roleguide.store.embeddings import embed_texts
-from roleguide.store.index import ChunkRecord, VectorIndex
+from roleguide.store.index import VectorIndex
 
 __all__ = ["MAX_CELL_STATEMENTS", "CareerMap", "Statement", "facet_key"]
 
@@ -50,7 +50,7 @@ class Statement:
     """One sentence (bullet item, table row) of the corpus, the role(s) it speaks about and
     the facet it is filed under."""
 
-    chunk: ChunkRecord
+    chunk: Chunk
     position: int
     start: int
     end: int
@@ -110,7 +110,7 @@ class CareerMap:
                 self._statements = self._load()
         return self._statements
 
-    def _label(self, chunk: ChunkRecord, text: str) -> str | None:
+    def _label(self, chunk: Chunk, text: str) -> str | None:
         if _SOURCE_LINE.match(text) or text.rstrip().endswith("?"):
             return None
         # a key-value line ("Average Salary (2014) $111,810") names its own facet unless a
@@ -140,7 +140,7 @@ class CareerMap:
             for c, i, a, b, subject, label, *cell in raw
         ]
 
-    def _cells(self, chunk: ChunkRecord, a: int, b: int, subject: tuple[str, ...]) -> list:
+    def _cells(self, chunk: Chunk, a: int, b: int, subject: tuple[str, ...]) -> list:
         """A table row's cells as ``(start, end, subject, facet)``: with roles as columns
         each cell is about its column's role under the row's first cell; with a role per
         row each cell is about the row's role under its column's header."""

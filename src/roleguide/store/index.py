@@ -39,12 +39,9 @@ from roleguide.store.lexical import LexicalIndex
 from roleguide.store.manifest import Manifest
 from roleguide.store.records import chunk_metadata, page_records, pages, sentence_ids
 
-__all__ = ["REBUILD_HINT", "ChunkRecord", "Manifest", "VectorIndex", "chunk_metadata"]
+__all__ = ["REBUILD_HINT", "Manifest", "VectorIndex", "chunk_metadata"]
 
 _ID_BATCH = 2000
-
-ChunkRecord = Chunk
-"""A chunk as stored: the very ``Chunk`` ingest made (one type, read back from its rows)."""
 
 
 class VectorIndex:
