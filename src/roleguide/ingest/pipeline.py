@@ -25,7 +25,7 @@ from roleguide.store.embeddings import embed_array
 from roleguide.store.index import VectorIndex
 from roleguide.store.lexical import LexicalIndex
 from roleguide.store.manifest import Manifest
-from roleguide.store.records import Rows, chunk_rows
+from roleguide.store.records import Rows, batches, chunk_rows
 from roleguide.store.writer import IndexWriter, ingest_failure
 
 __all__ = ["IngestReport", "Progress", "corpus_signature", "ingest"]
@@ -93,11 +93,6 @@ def _only_role(roles: Sequence[str]) -> str | None:
     return roles[0] if len(roles) == 1 else None
 
 
-def _batches(items: Sequence, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def text_hash(text: str) -> str:
     """Content key of an embedded text: the same text is never embedded twice."""
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
@@ -110,8 +105,7 @@ def _embed(
     in_flight: dict[str, list[float]],
 ) -> Rows:
     """Embed the sentences of ``batch`` not already stored (nor in the batch being written,
-    ``in_flight``); return its sentence and chunk rows. ``written``: when the store was
-    empty at the start, the texts this ingest stored — the only ones worth looking up."""
+    ``in_flight``); return its sentence and chunk rows."""
     texts = [t for c in batch for t in c.embedding_texts()]
     hashes = [text_hash(t) for t in texts]
     began = time.perf_counter()
@@ -145,7 +139,7 @@ def _embed_and_write_all(
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roleguide-write") as thread:
         pending, in_flight = None, {}
-        for done, batch in enumerate(_batches(new, INGEST_BATCH), start=1):
+        for done, batch in enumerate(batches(new, INGEST_BATCH), start=1):
             rows = _embed(writer, batch, report, in_flight)
             if pending is not None:
                 pending.result()  # re-raises a failed write here

@@ -37,7 +37,7 @@ from roleguide.store.embeddings import embedding_model_id
 from roleguide.store.generations import REBUILD_HINT, is_store_failure, store_failure
 from roleguide.store.lexical import LexicalIndex
 from roleguide.store.manifest import Manifest
-from roleguide.store.records import chunk_metadata, page_records, pages, sentence_ids
+from roleguide.store.records import batches, chunk_metadata, page_records, pages, sentence_ids
 
 __all__ = ["REBUILD_HINT", "Manifest", "VectorIndex", "chunk_metadata"]
 
@@ -278,10 +278,8 @@ class VectorIndex:
 
         def fetch(missing: list[str]) -> list[Chunk | None]:
             found: dict[str, Chunk] = {}
-            for start in range(0, len(missing), _ID_BATCH):  # SQLite caps variables per query
-                got = self.chunks.get(
-                    ids=missing[start : start + _ID_BATCH], include=["documents", "metadatas"]
-                )
+            for part in batches(missing, _ID_BATCH):  # SQLite caps variables per query
+                got = self.chunks.get(ids=list(part), include=["documents", "metadatas"])
                 found.update((chunk.id, chunk) for chunk in page_records(got))
             return [found.get(i) for i in missing]
 

@@ -18,6 +18,7 @@ from roleguide.ingest.chunks import Chunk
 
 __all__ = [
     "Rows",
+    "batches",
     "chunk_metadata",
     "chunk_rows",
     "page_records",
@@ -27,6 +28,13 @@ __all__ = [
     "sentence_id",
     "sentence_ids",
 ]
+
+
+def batches(items: Sequence, size: int) -> Iterator[Sequence]:
+    """``items`` in consecutive slices of at most ``size`` (Chroma and SQLite cap a call)."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
 
 Row = tuple[str, list[float], str, dict[str, Any]]
 """One Chroma row: id, vector, document, metadata."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from roleguide.errors import RoleGuideError
@@ -20,17 +20,19 @@ from roleguide.ingest.chunks import Chunk
 from roleguide.store.generations import disk_full_error, is_store_failure, store_failure
 from roleguide.store.index import VectorIndex
 from roleguide.store.manifest import Manifest
-from roleguide.store.records import Rows, chunk_metadata, pages, sentence_count, sentence_ids
+from roleguide.store.records import (
+    Rows,
+    batches,
+    chunk_metadata,
+    pages,
+    sentence_count,
+    sentence_ids,
+)
 
 __all__ = ["IndexWriter", "ingest_failure"]
 
 _HASH_BATCH = 500  # text hashes looked up per query
 _SWEEP_BATCH = 5000  # orphan sentence rows deleted per call
-
-
-def _batches(items: Sequence, size: int) -> Iterator[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 class IndexWriter:
@@ -88,7 +90,7 @@ class IndexWriter:
         with self._written_lock:
             if self._written is not None:
                 hashes = set(hashes) & self._written
-        for batch in _batches(sorted(hashes), _HASH_BATCH):
+        for batch in batches(sorted(hashes), _HASH_BATCH):
             got = self.index.sentences.get(
                 where={"text_hash": {"$in": list(batch)}}, include=["embeddings", "metadatas"]
             )
@@ -109,7 +111,7 @@ class IndexWriter:
         for collection, part_rows in zip(
             (self.index.sentences, self.index.chunks), (rows.sentences, rows.chunks), strict=True
         ):
-            for part in _batches(part_rows, limit):
+            for part in batches(part_rows, limit):
                 ids, embs, docs, metas = zip(*part, strict=True)
                 collection.upsert(
                     ids=list(ids),
@@ -120,7 +122,7 @@ class IndexWriter:
 
     def update(self, chunks: Sequence[Chunk]) -> None:
         """Rewrite the metadata of chunks whose text is unchanged but whose place moved."""
-        for batch in _batches(chunks, self._limit()):
+        for batch in batches(chunks, self._limit()):
             self.index.chunks.update(
                 ids=[c.id for c in batch], metadatas=[chunk_metadata(c) for c in batch]
             )
@@ -128,10 +130,10 @@ class IndexWriter:
     def delete(self, gone: Mapping[str, int]) -> None:
         """Remove chunks (by id, with their sentence count) and their sentence rows."""
         limit = self._limit()
-        for batch in _batches(list(gone), limit):
+        for batch in batches(list(gone), limit):
             self.index.chunks.delete(ids=list(batch))
         ids = [sid for cid, n in gone.items() for sid in sentence_ids(cid, n)]
-        for batch in _batches(ids, limit):
+        for batch in batches(ids, limit):
             self.index.sentences.delete(ids=list(batch))
 
     def sweep_orphans(self, keep: set[str]) -> int:
@@ -142,7 +144,7 @@ class IndexWriter:
             for sid, meta in zip(got["ids"], got["metadatas"], strict=True)
             if meta.get("chunk_id") not in keep
         ]
-        for batch in _batches(orphans, _SWEEP_BATCH):
+        for batch in batches(orphans, _SWEEP_BATCH):
             self.index.sentences.delete(ids=list(batch))
         return len(orphans)
 
