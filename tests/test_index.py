@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ PROCUREMENT = "operations-manager-vs-procurement-manager.md"
 
 
 def stored_ids(index: VectorIndex) -> set[str]:
-    return set(index.chunks.get(include=[])["ids"])
+    return index.chunk_ids()
 
 
 @pytest.mark.slow  # the real model embeds the corpus, then the edits
@@ -46,13 +47,13 @@ def test_incremental_ingest_with_the_real_model(corpus_copy, tmp_path, corpus_ch
     path.unlink()
     deleted = ingest(index, corpus_copy)
     assert deleted.removed == 15 + 1 and deleted.added == 0  # 15 facets, 1 closing paragraph
-    sources = {m["source"] for m in index.chunks.get(include=["metadatas"])["metadatas"]}
+    sources = {chunk.source for chunk in index.iter_records()}
     assert PROCUREMENT not in sources
     assert index.sentences.count() == sum(
         len(c.sentences) for c in index.get_chunks(list(stored_ids(index))).values()
     )
     index.open()
-    assert len(index.lexical.ids) == index.chunks.count() == deleted.chunks
+    assert len(index.lexical.ids) == len(index.chunk_ids()) == deleted.chunks
 
 
 def test_guide_reingests_when_the_corpus_changes(corpus_copy, tmp_path, hash_embeddings):
@@ -166,8 +167,8 @@ def test_large_reads_are_paged(guide, monkeypatch):
     import roleguide.store.index as index_module
 
     pages = list(guide.index.iter_chunks(include=["metadatas"], page=7))
-    ids = [cid for page in pages for cid in page["ids"]]
-    assert len(pages) == 7 and len(ids) == len(set(ids)) == guide.index.chunks.count()
+    ids = [json.loads(m["chunk"])["id"] for page in pages for m in page["metadatas"]]
+    assert len(pages) == 7 and len(ids) == len(set(ids)) == len(guide.index.chunk_ids())
     monkeypatch.setattr(index_module, "_ID_BATCH", 5)
     fresh = VectorIndex(guide.index.home, guide.index.embeddings)
     assert set(fresh.get_chunks(ids)) == set(ids)

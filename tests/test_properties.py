@@ -133,7 +133,7 @@ class IndexMachine(RuleBasedStateMachine):
         if self.ingested != self.files:
             return  # never ingested, or files changed since: nothing to compare yet
         expected = {c.id: c for c in chunk_corpus(load_corpus(self.corpus).documents)}
-        stored = set(self.index.chunks.get(include=[])["ids"])
+        stored = self.index.chunk_ids()
         assert stored == set(expected)
         assert self.index.sentences.count() == sum(len(c.sentences) for c in expected.values())
         self.index.open()

@@ -38,7 +38,7 @@ print("done", flush=True)
 
 def state(home: Path) -> tuple[set[str], int]:
     index = VectorIndex(home, HashEmbeddings(32))
-    return set(index.chunks.get(include=[])["ids"]), index.sentences.count()
+    return index.chunk_ids(), index.sentences.count()
 
 
 def mutate(corpus: Path, run: int) -> None:

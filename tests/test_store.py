@@ -117,6 +117,48 @@ def test_writer_adds_updates_deletes_and_reads_back(writer, monkeypatch):
     assert writer.index.sentences.count() == 1 + 2  # the deleted chunk's sentences went too
 
 
+def test_one_collection_heads_carry_the_chunk_and_rows_have_no_documents(writer):
+    """The layout readers rely on: one Chroma collection (one vector index to load), a
+    chunk's text and fields on its first sentence's row, no documents (no full-text index
+    to write), chunk vectors as the normalised mean of their sentences'."""
+    first, second = make_chunk("a.md", ["one", "two", "three"]), make_chunk("b.md", ["four"])
+    write(writer, [first, second])
+    client = writer.index.client
+    assert [c.name for c in client.list_collections()] == [writer.index.sentences.name]
+    got = writer.index.sentences.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == 4 and got["documents"] == [None] * 4
+    rows = dict(zip(got["ids"], got["metadatas"], strict=True))
+    assert set(rows[f"{first.id}:1"]) == {"text_hash"}  # a sentence row: its text's hash
+    assert set(rows[f"{first.id}:0"]) == {"text_hash", "head", "chunk"}  # a head: the chunk
+    assert json.loads(rows[f"{second.id}:0"]["chunk"])["text"] == second.text
+    sentences = writer.index.sentence_vectors([first])[first.id]
+    mean = sentences.mean(axis=0)
+    vectors = writer.index.chunk_vectors(10)
+    assert vectors.shape == (2, 8)
+    assert np.allclose(vectors[0], mean / np.linalg.norm(mean))
+
+
+def test_a_chunk_appears_only_once_all_its_sentences_are_stored(writer, monkeypatch):
+    """Heads are written last: a write that fails part way leaves no chunk half there."""
+    monkeypatch.setattr(IndexWriter, "_limit", lambda self: 2)
+    chunk = make_chunk("a.md", ["one", "two", "three"])
+    collection = writer.index.sentences
+    calls = []
+    real = type(collection).upsert
+
+    def failing_upsert(self, **kwargs):
+        calls.append(kwargs["ids"])
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(type(collection), "upsert", failing_upsert)
+    with pytest.raises(OSError):
+        write(writer, [chunk])
+    assert calls[0] == [f"{chunk.id}:1", f"{chunk.id}:2"]  # the head comes last
+    assert writer.index.chunk_ids() == set()
+
+
 def test_reused_vectors_and_orphans_after_an_interrupted_ingest(writer):
     chunk = make_chunk("a.md", ["alpha", "beta"])
     write(writer, [chunk])

@@ -82,18 +82,15 @@ class HybridRetriever(BaseRetriever):
             return []  # an empty corpus (every file skipped or cleaned away): nothing to find
         if self.mode != "bm25":
             vector = query_vector or self.index.embeddings.embed_query(query)
-            store = self.index.dense_store()
-            found = store.similarity_search_by_vector_with_relevance_scores(vector, k=self.dense_k)
             visible = self.index.visible
-            for doc, distance in found:
-                cid = doc.metadata["chunk_id"]
-                if visible and cid not in visible:
+            for hit in self.index.nearest_sentences(vector, self.dense_k):
+                if visible and hit.chunk_id not in visible:
                     continue  # written by an ingest that has not finished: not served yet
-                similarity = 1.0 - float(distance)
-                per_sentence.setdefault(cid, {})[int(doc.metadata["position"])] = similarity
-                if cid not in dense:
-                    dense[cid] = similarity
-                    dense_ranking.append(cid)
+                similarity = 1.0 - hit.distance
+                per_sentence.setdefault(hit.chunk_id, {})[hit.position] = similarity
+                if hit.chunk_id not in dense:
+                    dense[hit.chunk_id] = similarity
+                    dense_ranking.append(hit.chunk_id)
         lexical: dict[str, float] = {}
         if self.mode != "dense":
             lexical = dict(self.index.lexical.search(query, self.lexical_k))

@@ -57,19 +57,16 @@ def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResu
     by_unit: dict[tuple[str, int], Statement] = {
         (s.chunk.id, s.position): s for s in careers.statements() if s.subject and not s.cell
     }
-    store = careers.index.dense_store()
     best: dict[str, dict[str, tuple[float, Statement]]] = {}
     for interest in cleaned:
         vector = careers.index.embeddings.embed_query(interest)
         topic = set(tokenize([interest])[0])
-        for doc, relevance in store.similarity_search_by_vector_with_relevance_scores(
-            vector, k=_CANDIDATES
-        ):
-            s = by_unit.get((doc.metadata["chunk_id"], int(doc.metadata["position"])))
+        for hit in careers.index.nearest_sentences(vector, _CANDIDATES):
+            s = by_unit.get((hit.chunk_id, hit.position))
             if s is None or s.text.rstrip().endswith("?"):
                 continue
             overlap = len(topic & set(tokenize([s.text])[0])) / max(1, len(topic))
-            score = (1.0 - float(relevance)) + _WORD_BONUS * overlap
+            score = (1.0 - hit.distance) + _WORD_BONUS * overlap
             for role in s.subject:
                 mine = best.setdefault(role, {})
                 if interest not in mine or score > mine[interest][0]:

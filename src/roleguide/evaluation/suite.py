@@ -118,11 +118,7 @@ def evaluate(
     qset = load_question_set(question_set, corpus_dir).select(split)
     parts = {s: qset.select(s) for s in qset.splits} if split == "all" else {}
     split_of = {c.id: c.split for c in qset.cases}
-    passages = {
-        cid: text
-        for page in guide.index.iter_chunks(include=["documents"])
-        for cid, text in zip(page["ids"], page["documents"] or [], strict=True)
-    }
+    passages = {chunk.id: chunk.text for chunk in guide.index.iter_records()}
     for case in qset.cases[:3]:  # warm the index caches, so no row pays for the first query
         guide.with_retriever("hybrid").ask(case.as_turns()[0].question, record=False)
     out: dict[str, RetrieverResult] = {}

@@ -44,8 +44,7 @@ DOMAIN_SAMPLE = 5000  # chunk vectors averaged for the corpus's mean direction
 def domain_vector(index) -> np.ndarray | None:
     """The mean of (up to ``DOMAIN_SAMPLE``) chunk vectors of the index: what the corpus
     is about as a whole. ``None`` for an empty index."""
-    got = index.chunks.get(limit=DOMAIN_SAMPLE, include=["embeddings"])
-    vectors = np.asarray(got["embeddings"], dtype=np.float64)
+    vectors = np.asarray(index.chunk_vectors(DOMAIN_SAMPLE), dtype=np.float64)
     return vectors.mean(axis=0) if len(vectors) else None
 
 

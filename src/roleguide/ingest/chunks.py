@@ -32,7 +32,7 @@ __all__ = [
     "count_tokens",
 ]
 
-CHUNKER_VERSION = "3"  # the index format: bump when stored rows change shape
+CHUNKER_VERSION = "4"  # the index format: bump when stored rows change shape (4: one collection)
 MAX_CHUNK_TOKENS = 254  # the model's 256 word pieces less [CLS] and [SEP]
 MAX_SENTENCE_TOKENS = 200  # leaves room for the section prefix sentences are embedded with
 

@@ -237,7 +237,7 @@ def list_articles(guide: RoleGuide) -> list[ArticleInfo]:
     """Every article in the index: title, where it came from, roles, chunks, date added."""
     guide._ready()
     corpus_dir = Path(guide.settings.corpus_dir)
-    counts = guide.index.source_stats()
+    counts = guide.manifest.counts if guide.manifest else {}
     titles = guide.manifest.titles if guide.manifest else {}
     stated = guide.manifest.roles if guide.manifest else {}
     found: dict[str, set[str]] = {}

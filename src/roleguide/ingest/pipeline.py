@@ -10,9 +10,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from filelock import Timeout
 
@@ -102,7 +104,7 @@ def _embed(
     writer: IndexWriter,
     batch: Sequence[Chunk],
     report: IngestReport,
-    in_flight: dict[str, list[float]],
+    in_flight: Mapping[str, Any],
 ) -> Rows:
     """Embed the sentences of ``batch`` not already stored (nor in the batch being written,
     ``in_flight``); return its sentence and chunk rows."""
@@ -313,6 +315,7 @@ def _update(
             chunker=CHUNKER_VERSION,
             chunks=len(wanted),
             files=digests,
+            counts=dict(sorted(Counter(c.source for c in wanted.values()).items())),
             signature=signature,
             titles={d.source: d.title for d in loaded.documents},
             roles=report.roles,

@@ -35,8 +35,9 @@ __all__ = ["Connection", "EmbeddedConnection", "ServerConnection", "connect"]
 _MANIFEST_KEY = "roleguide_manifest"
 _PENDING_KEY = "roleguide_ingest_pending"
 
-ChunksCollection = Callable[[], "Collection"]
-"""The chunks collection, fetched only when needed (the embedded manifest never opens it)."""
+IndexCollection = Callable[[], "Collection"]
+"""The index's Chroma collection, fetched only when needed (the embedded manifest never
+opens it)."""
 
 
 class EmbeddedConnection:
@@ -85,13 +86,13 @@ class EmbeddedConnection:
         with contextlib.suppress(Exception):
             client.close()  # type: ignore[attr-defined]  # the embedded client has one
 
-    def read_manifest(self, chunks: ChunksCollection) -> Manifest | None:
+    def read_manifest(self, collection: IndexCollection) -> Manifest | None:
         return Manifest.read(self._manifest_path)
 
-    def write_manifest(self, chunks: ChunksCollection, manifest: Manifest) -> None:
+    def write_manifest(self, collection: IndexCollection, manifest: Manifest) -> None:
         manifest.write(self._manifest_path)
 
-    def mark_pending(self, chunks: ChunksCollection, pending: bool) -> None:
+    def mark_pending(self, collection: IndexCollection, pending: bool) -> None:
         if pending:
             import os
 
@@ -100,7 +101,7 @@ class EmbeddedConnection:
         else:
             self._pending_path.unlink(missing_ok=True)
 
-    def was_pending(self, chunks: ChunksCollection) -> bool:
+    def was_pending(self, collection: IndexCollection) -> bool:
         return self._pending_path.exists()
 
     def store_of(self, manifest: Manifest | None) -> str:
@@ -130,7 +131,7 @@ class EmbeddedConnection:
 
 class ServerConnection:
     """A Chroma server (``http(s)://host:port``) shared by several processes: the manifest
-    and the pending marker are metadata of the chunks collection, so every process sees
+    and the pending marker are metadata of the index's collection, so every process sees
     the same; an ingest writes the collections in place."""
 
     shared = True
@@ -177,23 +178,23 @@ class ServerConnection:
         """Nothing to let go: the server keeps the store open."""
 
     @staticmethod
-    def _metadata(chunks: Collection) -> dict[str, Any]:
-        return dict(chunks.metadata or {})
+    def _metadata(collection: Collection) -> dict[str, Any]:
+        return dict(collection.metadata or {})
 
-    def read_manifest(self, chunks: ChunksCollection) -> Manifest | None:
-        raw = self._metadata(chunks()).get(_MANIFEST_KEY)
+    def read_manifest(self, collection: IndexCollection) -> Manifest | None:
+        raw = self._metadata(collection()).get(_MANIFEST_KEY)
         return Manifest.parse(raw) if raw else None
 
-    def write_manifest(self, chunks: ChunksCollection, manifest: Manifest) -> None:
-        collection = chunks()
-        collection.modify(metadata={**self._metadata(collection), _MANIFEST_KEY: manifest.dumps()})
+    def write_manifest(self, collection: IndexCollection, manifest: Manifest) -> None:
+        target = collection()
+        target.modify(metadata={**self._metadata(target), _MANIFEST_KEY: manifest.dumps()})
 
-    def mark_pending(self, chunks: ChunksCollection, pending: bool) -> None:
-        collection = chunks()
-        collection.modify(metadata={**self._metadata(collection), _PENDING_KEY: pending})
+    def mark_pending(self, collection: IndexCollection, pending: bool) -> None:
+        target = collection()
+        target.modify(metadata={**self._metadata(target), _PENDING_KEY: pending})
 
-    def was_pending(self, chunks: ChunksCollection) -> bool:
-        return bool(self._metadata(chunks()).get(_PENDING_KEY))
+    def was_pending(self, collection: IndexCollection) -> bool:
+        return bool(self._metadata(collection()).get(_PENDING_KEY))
 
     def store_of(self, manifest: Manifest | None) -> str:
         """The server has one store: the name is never used for a folder."""

@@ -2,8 +2,9 @@
 
 Layout of the data directory (``ROLEGUIDE_HOME``, default ``./.roleguide``)::
 
-    chroma-<id>/     Chroma PersistentClient: <name>-sentences (vectors), <name>-chunks;
-                     one folder per ingest, the manifest names the current one (``store``)
+    chroma-<id>/     Chroma PersistentClient: <name>-sentence-rows, one row per sentence,
+                     each chunk's text on its first (``records``); one folder per ingest,
+                     the manifest names the current one (``store``)
     bm25/            bm25s index over the chunks + ids.json, replaced atomically
     manifest.json    model, dimension, chunker version, file digests; written last
     write.lock       held by the one process allowed to write
@@ -14,6 +15,10 @@ between the two), ``records`` (the row layout), ``writer`` (what an ingest adds,
 and deletes) and ``generations`` (store folders, failures). Every sentence is embedded
 once (with its section as context); a chunk's vector is the normalised mean of its
 sentences', so nothing is embedded twice.
+
+A reader loads one vector index: Chroma loads a collection's whole HNSW index into memory
+at its first use (even for a ``count`` or a ``get`` by id), so chunks keep no vectors and
+live on their first sentence's row.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import re
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from filelock import FileLock
@@ -37,11 +42,30 @@ from roleguide.store.embeddings import embedding_model_id
 from roleguide.store.generations import REBUILD_HINT, is_store_failure, store_failure
 from roleguide.store.lexical import LexicalIndex
 from roleguide.store.manifest import Manifest
-from roleguide.store.records import batches, chunk_metadata, page_records, pages, sentence_ids
+from roleguide.store.records import (
+    HEAD,
+    batches,
+    chunk_metadata,
+    chunk_vector,
+    head_id,
+    page_records,
+    pages,
+    sentence_ids,
+    split_id,
+)
 
-__all__ = ["REBUILD_HINT", "Manifest", "VectorIndex", "chunk_metadata"]
+__all__ = ["REBUILD_HINT", "Manifest", "SentenceHit", "VectorIndex", "chunk_metadata"]
 
 _ID_BATCH = 2000
+_LEGACY_COLLECTIONS = ("sentences", "chunks")  # the two-collection layout (chunker 3)
+
+
+class SentenceHit(NamedTuple):
+    """One sentence found by vector search: its chunk, its place there, its distance."""
+
+    chunk_id: str
+    position: int
+    distance: float
 
 
 class VectorIndex:
@@ -68,7 +92,6 @@ class VectorIndex:
         # Chunks and their vectors are immutable under their id; the caches only bound memory.
         self._chunk_cache: LRUCache[str, Chunk | None] = LRUCache(50_000)
         self._vector_cache: LRUCache[str, np.ndarray] = LRUCache(20_000)
-        self._dense_store = None
         self.visible: frozenset[str] = frozenset()
 
     # -- paths and manifest -------------------------------------------------------------
@@ -126,7 +149,6 @@ class VectorIndex:
         if self._client is not None:
             self.connection.close_client(self._client)
         self._client = None
-        self._dense_store = None
         self.forget_cached()
 
     def manifest_stamp(self) -> tuple[int, int, int] | None:
@@ -140,7 +162,7 @@ class VectorIndex:
     def manifest(self) -> Manifest | None:
         """The manifest of the last complete ingest, or None when there is none."""
         try:
-            return self.connection.read_manifest(lambda: self.chunks)
+            return self.connection.read_manifest(lambda: self.sentences)
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as e:
@@ -150,7 +172,7 @@ class VectorIndex:
 
     def write_manifest(self, manifest: Manifest) -> None:
         """Replace the manifest atomically (the last step of an ingest)."""
-        self.connection.write_manifest(lambda: self.chunks, manifest)
+        self.connection.write_manifest(lambda: self.sentences, manifest)
 
     def check_compatible(self, manifest: Manifest) -> None:
         """Refuse an index built with another model, dimension or chunker."""
@@ -163,39 +185,33 @@ class VectorIndex:
             self._client = self.connection.open_client(lambda: self.store_name)
         return self._client
 
-    def _collection(self, kind: str) -> Any:
+    @property
+    def sentences(self) -> Any:
+        """The Chroma collection: one row per sentence, chunk heads among them."""
         return self.client.get_or_create_collection(
-            f"{self.name}-{kind}",
+            f"{self.name}-sentence-rows",
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"model": self.model_id, "chunker": CHUNKER_VERSION},
             embedding_function=None,
         )
 
     def create_collections(self) -> None:
-        """Create both collections if missing (an empty corpus still has an index)."""
-        self._collection("sentences")
-        self._collection("chunks")
+        """Create the collection if missing (an empty corpus still has an index) and drop
+        the collections of the older two-collection layout (a Chroma server keeps them)."""
+        self.sentences  # noqa: B018
+        for kind in _LEGACY_COLLECTIONS:
+            with contextlib.suppress(Exception):
+                self.client.delete_collection(f"{self.name}-{kind}")
 
-    @property
-    def sentences(self) -> Any:
-        return self._collection("sentences")
-
-    @property
-    def chunks(self) -> Any:
-        return self._collection("chunks")
-
-    def dense_store(self):
-        """The sentence vectors as a LangChain vector store (composes with any chain)."""
-        if self._dense_store is None:
-            from langchain_chroma import Chroma
-
-            self._dense_store = Chroma(
-                client=self.client,
-                collection_name=f"{self.name}-sentences",
-                embedding_function=self.embeddings,
-                create_collection_if_not_exists=False,
-            )
-        return self._dense_store
+    def nearest_sentences(self, vector: Sequence[float], k: int) -> list[SentenceHit]:
+        """The ``k`` sentences nearest to ``vector`` (cosine distance), nearest first."""
+        got = self.sentences.query(
+            query_embeddings=[list(vector)], n_results=k, include=["distances"]
+        )
+        return [
+            SentenceHit(*split_id(row), float(distance))
+            for row, distance in zip(got["ids"][0], got["distances"][0], strict=True)
+        ]
 
     # -- reading -----------------------------------------------------------------------
     def open(self) -> Manifest:
@@ -214,7 +230,7 @@ class VectorIndex:
             # Server mode: Chroma may hold more or fewer rows than the manifest while an
             # ingest runs: readers keep serving the last complete ingest, whose chunk ids
             # are the BM25 index's. An empty store under a manifest is damage.
-            count = self.chunks.count()
+            count = self.sentences.count()
         except BaseException as e:
             if not is_store_failure(e):
                 raise
@@ -227,8 +243,8 @@ class VectorIndex:
             or (expected and count == 0)
         ):
             raise IndexMismatchError(
-                f"the index in {self.where} is incomplete or damaged (chunks: "
-                f"{count} in Chroma, {expected} in the manifest, "
+                f"the index in {self.where} is incomplete or damaged (sentences: "
+                f"{count} in Chroma; chunks: {expected} in the manifest, "
                 f"{len(lexical.ids) if lexical else 'no'} in the BM25 index); {REBUILD_HINT}"
             )
         self._lexical = lexical
@@ -245,18 +261,39 @@ class VectorIndex:
         return lexical
 
     def iter_chunks(self, include: list[str], page: int = 5000) -> Iterator[Any]:
-        """All stored chunks, a page at a time (a large index never loads in one reply)."""
-        return pages(self.chunks, include, page)
+        """The head rows of all stored chunks, a page at a time (a large index never loads
+        in one reply); ``include=["metadatas"]`` for their fields and text."""
+        return pages(self.sentences, include, page, where=HEAD)
 
     def iter_records(self) -> Iterator[Chunk]:
         """Every stored chunk, read a page at a time."""
-        for got in self.iter_chunks(include=["documents", "metadatas"]):
+        for got in self.iter_chunks(include=["metadatas"]):
             yield from page_records(got)
+
+    def chunk_ids(self) -> set[str]:
+        """The ids of every stored chunk."""
+        return {split_id(row)[0] for got in self.iter_chunks([]) for row in got["ids"]}
 
     def sample_sentences(self, count: int) -> list[str]:
         """The text of up to ``count`` stored sentences (to check a model on)."""
-        got = self.sentences.get(include=["documents"], limit=count)
-        return list(got["documents"] or [])
+        out: list[str] = []
+        for got in self.iter_chunks(include=["metadatas"], page=max(1, count)):
+            for chunk in page_records(got):
+                out += [chunk.sentence_text(i) for i in range(len(chunk.sentences))]
+            if len(out) >= count:
+                break
+        return out[:count]
+
+    def chunk_vectors(self, limit: int) -> np.ndarray:
+        """The vectors of up to ``limit`` stored chunks (each the normalised mean of its
+        sentences'), one row each."""
+        chunks = []
+        for got in self.iter_chunks(include=["metadatas"], page=max(1, limit)):
+            chunks += page_records(got)
+            if len(chunks) >= limit:
+                break
+        by_chunk = self.sentence_vectors(chunks[:limit])
+        return np.asarray([chunk_vector(by_chunk[c.id]) for c in chunks[:limit]])
 
     def is_complete(self) -> bool:
         """True when the stored index opens cleanly (manifest, Chroma and BM25 agree)."""
@@ -279,7 +316,8 @@ class VectorIndex:
         def fetch(missing: list[str]) -> list[Chunk | None]:
             found: dict[str, Chunk] = {}
             for part in batches(missing, _ID_BATCH):  # SQLite caps variables per query
-                got = self.chunks.get(ids=list(part), include=["documents", "metadatas"])
+                heads = [head_id(cid) for cid in part]
+                got = self.sentences.get(ids=heads, include=["metadatas"])
                 found.update((chunk.id, chunk) for chunk in page_records(got))
             return [found.get(i) for i in missing]
 
@@ -293,8 +331,10 @@ class VectorIndex:
         def fetch(todo_ids: list[str]) -> list[np.ndarray]:
             todo = [by_chunk[i] for i in todo_ids]
             ids = [sid for c in todo for sid in sentence_ids(c.id, len(c.sentences))]
-            got = self.sentences.get(ids=ids, include=["embeddings"])
-            by_id = dict(zip(got["ids"], got["embeddings"], strict=True))
+            by_id = {}
+            for part in batches(ids, _ID_BATCH):  # SQLite caps variables per query
+                got = self.sentences.get(ids=list(part), include=["embeddings"])
+                by_id.update(zip(got["ids"], got["embeddings"], strict=True))
             out = []
             for c in todo:
                 rows = [by_id.get(sid) for sid in sentence_ids(c.id, len(c.sentences))]
@@ -306,14 +346,6 @@ class VectorIndex:
             return out
 
         return self._vector_cache.cached_many(by_chunk, fetch)
-
-    def source_stats(self) -> dict[str, int]:
-        """Chunk count per source file."""
-        stats: dict[str, int] = {}
-        for page in self.iter_chunks(include=["metadatas"]):
-            for meta in page["metadatas"]:
-                stats[meta["source"]] = stats.get(meta["source"], 0) + 1
-        return dict(sorted(stats.items()))
 
     # -- writing -----------------------------------------------------------------------
     def write_lock(self) -> FileLock:
@@ -328,12 +360,11 @@ class VectorIndex:
 
     def reset(self) -> None:
         """Drop everything stored (used by ``--rebuild``); the caller holds the write lock."""
-        for kind in ("sentences", "chunks"):
+        for kind in ("sentence-rows", *_LEGACY_COLLECTIONS):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(f"{self.name}-{kind}")
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
         self.manifest_path.unlink(missing_ok=True)
         self._lexical = None
-        self._dense_store = None
         self._chunk_cache.clear()
         self._vector_cache.clear()

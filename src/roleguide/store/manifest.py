@@ -1,7 +1,7 @@
 """The index manifest: what the last complete ingest built, read and written in one place.
 
 Written last by every ingest (so readers only ever see a complete index); embedded it is
-``manifest.json`` in the data directory, with a Chroma server the metadata of the chunks
+``manifest.json`` in the data directory, with a Chroma server the metadata of the index's
 collection (the connection decides where, this module what it holds and how it reads).
 """
 
@@ -27,6 +27,7 @@ _CHECKED_TYPES = {
     "store": str,
     "signature": list,
     "files": dict,
+    "counts": dict,
     "titles": dict,
     "roles": dict,
     "skipped": dict,
@@ -50,6 +51,8 @@ class Manifest:
     """the corpus folder's fingerprint (names, sizes, times) when it was read"""
     files: dict[str, str] = field(default_factory=dict)
     """source -> digest of every indexed article"""
+    counts: dict[str, int] = field(default_factory=dict)
+    """source -> how many chunks the article has in the index (articles with any)"""
     titles: dict[str, str] = field(default_factory=dict)
     roles: dict[str, list[str]] = field(default_factory=dict)
     found_roles: dict[str, list[str]] = field(default_factory=dict)

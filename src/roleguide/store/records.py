@@ -1,8 +1,15 @@
 """How chunks and their sentences are laid out as Chroma rows, written and read back.
 
-The one place that knows the row layout: a chunk row (its text, a metadata dict, the
-normalised mean of its sentence vectors) and one sentence row per sentence, whose id is
-``<chunk id>:<position>``.
+The one place that knows the row layout. The index is one collection with one row per
+sentence: its id is ``<chunk id>:<position>``, its vector the sentence's, its metadata
+the hash of the text it embeds (to reuse the vector). The row at position 0 is also the
+chunk's *head*: its metadata carries the chunk (text and fields, one JSON value).
+
+Why so lean: Chroma writes hold Python's lock, so every metadata key and document slows
+the embedding that runs beside them; rows have no Chroma document (its full-text index
+was most of the write cost, and nothing searches it). Chunks have no vector of their own
+(a chunk's vector is the normalised mean of its sentences', ``chunk_vector``): Chroma
+loads a collection's whole vector index at its first use, so a reader loads one, not two.
 """
 
 from __future__ import annotations
@@ -17,17 +24,25 @@ import numpy as np
 from roleguide.ingest.chunks import Chunk
 
 __all__ = [
+    "HEAD",
     "Rows",
     "batches",
     "chunk_metadata",
     "chunk_rows",
+    "chunk_vector",
+    "head_id",
+    "moved",
     "page_records",
     "pages",
     "record",
     "sentence_count",
     "sentence_id",
     "sentence_ids",
+    "split_id",
 ]
+
+HEAD: dict[str, Any] = {"head": True}
+"""The Chroma ``where`` filter that selects chunk heads (one row per chunk)."""
 
 
 def batches(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -36,8 +51,8 @@ def batches(items: Sequence, size: int) -> Iterator[Sequence]:
         yield items[i : i + size]
 
 
-Row = tuple[str, list[float], str, dict[str, Any]]
-"""One Chroma row: id, vector, document, metadata."""
+Row = tuple[str, np.ndarray, dict[str, Any]]
+"""One Chroma row: id, vector, metadata."""
 
 
 def sentence_id(chunk_id: str, position: int) -> str:
@@ -50,54 +65,83 @@ def sentence_ids(chunk_id: str, count: int) -> list[str]:
     return [sentence_id(chunk_id, i) for i in range(count)]
 
 
+def head_id(chunk_id: str) -> str:
+    """The id of the row that carries chunk ``chunk_id`` (its first sentence's)."""
+    return sentence_id(chunk_id, 0)
+
+
+def chunk_vector(sentence_vectors: np.ndarray) -> np.ndarray:
+    """A chunk's vector: the normalised mean of its sentences' (float32)."""
+    mean = np.asarray(sentence_vectors, dtype=np.float32).mean(axis=0)
+    mean /= max(float(np.linalg.norm(mean)), 1e-12)
+    return mean
+
+
+def split_id(row_id: str) -> tuple[str, int]:
+    """The chunk id and position of the sentence row ``row_id``."""
+    chunk_id, position = row_id.rsplit(":", 1)
+    return chunk_id, int(position)
+
+
 def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
-    """What a chunk row stores beside its text (compared to notice a moved chunk)."""
-    return {
+    """The metadata of a chunk's head row beside its text hash: the chunk as JSON (keys
+    sorted, so an unchanged chunk gives the same text, compared to notice a moved one)."""
+    fields = {
+        "id": chunk.id,
         "source": chunk.source,
         "title": chunk.title,
         "section": chunk.section,
         "kind": chunk.kind,
+        "text": chunk.text,
         "start": chunk.start,
         "end": chunk.end,
-        "sentences": json.dumps(chunk.sentences),
+        "sentences": chunk.sentences,
         "context": chunk.context,
     }
+    return {"head": True, "chunk": json.dumps(fields, sort_keys=True, ensure_ascii=False)}
 
 
-def sentence_count(meta: Mapping[str, Any]) -> int:
-    """How many sentence rows the chunk row with metadata ``meta`` has."""
-    return len(json.loads(meta["sentences"]))
+def moved(chunk: Chunk, head: Mapping[str, Any]) -> bool:
+    """True when the stored head row ``head`` of ``chunk`` has other fields (same text,
+    another place: a heading or the text around it changed)."""
+    return head.get("chunk") != chunk_metadata(chunk)["chunk"]
 
 
-def record(chunk_id: str, text: str, meta: Mapping[str, Any]) -> Chunk:
-    """The chunk a stored row holds."""
+def sentence_count(head: Mapping[str, Any]) -> int:
+    """How many sentence rows the chunk whose head row has metadata ``head`` has."""
+    return len(json.loads(head["chunk"])["sentences"])
+
+
+def record(head: Mapping[str, Any]) -> Chunk:
+    """The chunk a stored head row's metadata holds."""
+    c = json.loads(head["chunk"])
     return Chunk(
-        chunk_id,
-        meta["source"],
-        meta["title"],
-        meta["section"],
-        meta["kind"],
-        text,
-        int(meta["start"]),
-        int(meta["end"]),
-        tuple((int(a), int(b)) for a, b in json.loads(meta["sentences"])),
-        meta.get("context", ""),
+        c["id"],
+        c["source"],
+        c["title"],
+        c["section"],
+        c["kind"],
+        c["text"],
+        int(c["start"]),
+        int(c["end"]),
+        tuple((int(a), int(b)) for a, b in c["sentences"]),
+        c.get("context", ""),
     )
 
 
 def page_records(got: Mapping[str, Any]) -> list[Chunk]:
-    """The chunks of one Chroma ``get`` reply (documents and metadatas included)."""
-    return [
-        record(cid, text, meta)
-        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-    ]
+    """The chunks of one Chroma ``get`` reply of head rows (metadatas included)."""
+    return [record(meta) for meta in got["metadatas"]]
 
 
-def pages(collection: Any, include: list[str], page: int = 5000) -> Iterator[Any]:
-    """Every row of a Chroma collection, one ``get`` reply of ``page`` rows at a time."""
+def pages(
+    collection: Any, include: list[str], page: int = 5000, where: dict | None = None
+) -> Iterator[Any]:
+    """Every row of a Chroma collection (matching ``where``), one ``get`` reply of ``page``
+    rows at a time."""
     offset = 0
     while True:
-        got = collection.get(include=include, limit=page, offset=offset)
+        got = collection.get(where=where, include=include, limit=page, offset=offset)
         if not got["ids"]:
             return
         yield got
@@ -106,37 +150,28 @@ def pages(collection: Any, include: list[str], page: int = 5000) -> Iterator[Any
 
 @dataclass
 class Rows:
-    """The rows of a batch of chunks: sentences first (written first, so a chunk row only
-    appears once all of its sentences are stored)."""
+    """The rows of a batch of chunks: the sentences after the first of each chunk, then the
+    heads (written last, so a chunk only appears once all of its sentences are stored)."""
 
     sentences: list[Row] = field(default_factory=list)
-    chunks: list[Row] = field(default_factory=list)
+    heads: list[Row] = field(default_factory=list)
 
-    def vectors_by_hash(self) -> dict[str, list[float]]:
+    def vectors_by_hash(self) -> dict[str, np.ndarray]:
         """The sentence vectors by the hash of the text they embed."""
-        return {meta["text_hash"]: vector for _, vector, _, meta in self.sentences}
+        return {meta["text_hash"]: vector for _, vector, meta in self.sentences + self.heads}
 
 
 def chunk_rows(batch: Sequence[Chunk], hashes: Sequence[str], vectors: Mapping) -> Rows:
     """The rows of ``batch``, given each embedding text's hash (in order, chunk by chunk)
-    and the vector of every hash. A chunk's vector is the normalised mean of its
-    sentences', so nothing is embedded twice."""
+    and the vector of every hash."""
     rows, at = Rows(), 0
     for c in batch:
-        n = len(c.sentences)
-        mine = np.asarray([vectors[h] for h in hashes[at : at + n]], dtype=np.float32)
-        for i in range(n):
-            meta = {
-                "chunk_id": c.id,
-                "source": c.source,
-                "section": c.section,
-                "position": i,
-                "text_hash": hashes[at + i],
-            }
-            row = (sentence_id(c.id, i), mine[i], c.sentence_text(i), meta)
-            rows.sentences.append(row)
-        at += n
-        mean = mine.mean(axis=0)
-        mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        rows.chunks.append((c.id, mean, c.text, chunk_metadata(c)))
+        for i in range(len(c.sentences)):
+            meta: dict[str, Any] = {"text_hash": hashes[at + i]}
+            vector = np.asarray(vectors[hashes[at + i]], dtype=np.float32)
+            if i == 0:
+                rows.heads.append((head_id(c.id), vector, {**meta, **chunk_metadata(c)}))
+            else:
+                rows.sentences.append((sentence_id(c.id, i), vector, meta))
+        at += len(c.sentences)
     return rows

@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from roleguide.errors import RoleGuideError
 from roleguide.ingest.chunks import Chunk
 from roleguide.store.generations import disk_full_error, is_store_failure, store_failure
@@ -24,9 +26,12 @@ from roleguide.store.records import (
     Rows,
     batches,
     chunk_metadata,
+    head_id,
+    moved,
     pages,
     sentence_count,
     sentence_ids,
+    split_id,
 )
 
 __all__ = ["IndexWriter", "ingest_failure"]
@@ -52,24 +57,24 @@ class IndexWriter:
         self._written: set[str] | None = None
         self._written_lock = threading.Lock()  # add() runs in the ingest's writer thread
 
-    def _chunks(self) -> Any:
-        return self.index.chunks
+    def _collection(self) -> Any:
+        return self.index.sentences
 
     def begin(self) -> bool:
         """Create both collections (even if they stay empty) and mark an ingest under way;
         True when the previous one never finished (killed, crashed, power cut)."""
         self.index.create_collections()
         self._written = set() if self.index.sentences.count() == 0 else None
-        interrupted = self.index.connection.was_pending(self._chunks)
-        self.index.connection.mark_pending(self._chunks, True)
+        interrupted = self.index.connection.was_pending(self._collection)
+        self.index.connection.mark_pending(self._collection, True)
         return interrupted
 
     def stored(self) -> dict[str, dict[str, Any]]:
-        """The metadata of every stored chunk, by chunk id."""
+        """The head row metadata of every stored chunk, by chunk id."""
         return {
-            cid: meta
+            split_id(row)[0]: meta
             for page in self.index.iter_chunks(include=["metadatas"])
-            for cid, meta in zip(page["ids"], page["metadatas"], strict=True)
+            for row, meta in zip(page["ids"], page["metadatas"], strict=True)
         }
 
     def changes(
@@ -80,8 +85,8 @@ class IndexWriter:
         have = self.stored()
         new = [c for cid, c in wanted.items() if cid not in have]
         gone = {cid: sentence_count(meta) for cid, meta in have.items() if cid not in wanted}
-        moved = [c for cid, c in wanted.items() if cid in have and have[cid] != chunk_metadata(c)]
-        return new, gone, moved
+        changed = [c for cid, c in wanted.items() if cid in have and moved(c, have[cid])]
+        return new, gone, changed
 
     def cached_vectors(self, hashes: Iterable[str]) -> dict[str, list[float]]:
         """Vectors already stored for these text hashes (renamed files, moved or repeated
@@ -102,47 +107,40 @@ class IndexWriter:
         return self.index.client.get_max_batch_size()
 
     def add(self, rows: Rows) -> None:
-        """Store one batch's rows: sentences first, so a chunk row only appears once all
-        of its sentences are stored."""
+        """Store one batch's rows: heads last, so a chunk only appears once all of its
+        sentences are stored."""
         with self._written_lock:
             if self._written is not None:
                 self._written.update(rows.vectors_by_hash())
-        limit = self._limit()
-        for collection, part_rows in zip(
-            (self.index.sentences, self.index.chunks), (rows.sentences, rows.chunks), strict=True
-        ):
-            for part in batches(part_rows, limit):
-                ids, embs, docs, metas = zip(*part, strict=True)
-                collection.upsert(
-                    ids=list(ids),
-                    embeddings=list(embs),
-                    documents=list(docs),
-                    metadatas=list(metas),
-                )
+        for part in batches(rows.sentences + rows.heads, self._limit()):
+            ids, vectors, metas = zip(*part, strict=True)
+            self.index.sentences.upsert(
+                ids=list(ids), embeddings=np.asarray(vectors), metadatas=list(metas)
+            )
 
     def update(self, chunks: Sequence[Chunk]) -> None:
-        """Rewrite the metadata of chunks whose text is unchanged but whose place moved."""
+        """Rewrite the fields of chunks whose text is unchanged but whose place moved."""
         for batch in batches(chunks, self._limit()):
-            self.index.chunks.update(
-                ids=[c.id for c in batch], metadatas=[chunk_metadata(c) for c in batch]
+            self.index.sentences.update(
+                ids=[head_id(c.id) for c in batch],
+                metadatas=[chunk_metadata(c) for c in batch],
             )
 
     def delete(self, gone: Mapping[str, int]) -> None:
-        """Remove chunks (by id, with their sentence count) and their sentence rows."""
-        limit = self._limit()
-        for batch in batches(list(gone), limit):
-            self.index.chunks.delete(ids=list(batch))
-        ids = [sid for cid, n in gone.items() for sid in sentence_ids(cid, n)]
-        for batch in batches(ids, limit):
+        """Remove chunks (by id, with their sentence count): heads first, so no chunk is
+        ever half there."""
+        ids = [head_id(cid) for cid in gone]
+        ids += [sid for cid, n in gone.items() for sid in sentence_ids(cid, n)[1:]]
+        for batch in batches(ids, self._limit()):
             self.index.sentences.delete(ids=list(batch))
 
     def sweep_orphans(self, keep: set[str]) -> int:
         """Delete sentence rows whose chunk is not in ``keep`` (left by a killed ingest)."""
         orphans = [
             sid
-            for got in pages(self.index.sentences, ["metadatas"])
-            for sid, meta in zip(got["ids"], got["metadatas"], strict=True)
-            if meta.get("chunk_id") not in keep
+            for got in pages(self.index.sentences, [])
+            for sid in got["ids"]
+            if split_id(sid)[0] not in keep
         ]
         for batch in batches(orphans, _SWEEP_BATCH):
             self.index.sentences.delete(ids=list(batch))
@@ -156,7 +154,7 @@ class IndexWriter:
         index.write_manifest(dataclasses.replace(manifest, store=store))
         if manifest.built is not None:
             index.prune_lexical(manifest.built)  # earlier ingests' BM25, now unreferenced
-        index.connection.mark_pending(self._chunks, False)
+        index.connection.mark_pending(self._collection, False)
         index.forget_cached()
 
     def commit(self) -> None:
