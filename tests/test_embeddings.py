@@ -77,10 +77,12 @@ def test_indexes_built_in_either_precision_cite_the_same_passages(tmp_path):
     assert reordered <= len(questions) // 20, f"{reordered} of {len(questions)} reordered"
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_ingest_pool_gives_exactly_the_vectors_of_one_encode_call(precision):
-    """The ingest pool (batches shared out to one-thread workers) cuts the same batches as
-    sentence-transformers, so its vectors are bit for bit those of one ``encode`` call."""
+def test_ingest_pool_gives_exactly_the_vectors_of_one_encode_call(precision, workers):
+    """The ingest pool (batches shared out to one-thread workers, or one worker) cuts the same
+    batches as sentence-transformers, so its vectors are bit for bit those of one ``encode``
+    call, though it runs each batch itself (one autocast context per worker)."""
     import torch
 
     from roleguide.store.encode_pool import encode_pool
@@ -91,7 +93,28 @@ def test_ingest_pool_gives_exactly_the_vectors_of_one_encode_call(precision):
     threads = torch.get_num_threads()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16"):
         whole = client.encode(texts, batch_size=32, normalize_embeddings=True)
-    pooled = encode_pool(client, texts, 32, bfloat16=precision == "bfloat16", workers=3)
+    pooled = encode_pool(client, texts, 32, bfloat16=precision == "bfloat16", workers=workers)
     assert pooled.dtype == np.float32 and pooled.shape == whole.shape
     assert np.array_equal(pooled, whole)
+    assert torch.get_num_threads() == threads, "the process's thread count is restored"
+
+
+def test_ingest_pool_reraises_a_workers_error(monkeypatch):
+    import torch
+
+    from roleguide.store.encode_pool import encode_pool
+
+    client = load_embeddings("float32")._client
+    threads = torch.get_num_threads()
+    real = client.preprocess
+
+    def preprocess(batch, *args, **kwargs):
+        if "boom" in batch:
+            raise RuntimeError("worker failed")
+        return real(batch, *args, **kwargs)
+
+    monkeypatch.setattr(client, "preprocess", preprocess)
+    texts = [f"sentence number {i}" for i in range(40)] + ["boom"]
+    with pytest.raises(RuntimeError, match="worker failed"):
+        encode_pool(client, texts, 8, bfloat16=False, workers=2)
     assert torch.get_num_threads() == threads, "the process's thread count is restored"
