@@ -68,3 +68,23 @@ def test_quote_truncation_unchanged_around_the_word_limit():
             "id", "s.md", "T", "S", "paragraph", text, 10, 10 + len(text), ((10, 10 + len(text)),)
         )
         assert quote_span(chunk, 0) == (10, _truncated(text, 10, 10 + len(text))), text
+
+
+def test_statement_table_agrees_with_its_statements(guide):
+    """The per-role lists and unit lookup worked out once equal a scan of every statement."""
+    table = guide.careers.statements()
+    every = list(table)
+    assert len(every) == len(table) and every[:3] == table[:3] and every[-1] == table[-1]
+    assert [(s.chunk.source, s.chunk.start) for s in every] == sorted(
+        (s.chunk.source, s.chunk.start) for s in every
+    )
+    for role, (passages, sources) in table.roles.items():
+        about = [s for s in every if role in s.subject]
+        assert passages == len({s.chunk.id for s in about})
+        assert sources == tuple(sorted({s.chunk.source for s in about}))
+        assert [table.statement(k) for k in table.about(role)] == [s for s in about if s.facet]
+    for s in every:
+        found = table.unit(s.chunk.id, s.position)
+        if not s.cell:
+            assert found == (s if s.subject else None)
+    assert table.unit("no such chunk", 0) is None

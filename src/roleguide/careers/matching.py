@@ -20,7 +20,8 @@ from roleguide.models import InterestHit, MatchResult, RoleMatch
 from roleguide.store.lexical import tokenize
 
 if TYPE_CHECKING:
-    from roleguide.careers.tools import CareerMap, Statement
+    from roleguide.careers.statements import Statement
+    from roleguide.careers.tools import CareerMap
 
 __all__ = ["MATCH_SIMILARITY", "MAX_INTERESTS", "MAX_INTEREST_CHARS", "match_roles"]
 
@@ -54,9 +55,7 @@ def _short(text: str, limit: int = 90) -> str:
 def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResult:
     """Roles ranked by how many of ``interests`` the statements about them match."""
     cleaned = _clean(interests)
-    by_unit: dict[tuple[str, int], Statement] = {
-        (s.chunk.id, s.position): s for s in careers.statements() if s.subject and not s.cell
-    }
+    statements = careers.statements()
     store = careers.index.dense_store()
     best: dict[str, dict[str, tuple[float, Statement]]] = {}
     for interest in cleaned:
@@ -65,7 +64,7 @@ def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResu
         for doc, relevance in store.similarity_search_by_vector_with_relevance_scores(
             vector, k=_CANDIDATES
         ):
-            s = by_unit.get((doc.metadata["chunk_id"], int(doc.metadata["position"])))
+            s = statements.unit(doc.metadata["chunk_id"], int(doc.metadata["position"]))
             if s is None or s.text.rstrip().endswith("?"):
                 continue
             overlap = len(topic & set(tokenize([s.text])[0])) / max(1, len(topic))
