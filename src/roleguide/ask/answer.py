@@ -42,6 +42,7 @@ EVIDENCE_CANDIDATES = 5  # how far down the ranking supporting evidence is looke
 EVIDENCE_MARGIN = 0.06  # … and how far below the best score it may be
 # a sentence this close to the question counts when its passage shares the question's words
 PASSAGE_DENSE = 0.60
+_WORDS = re.compile(r"\S+")
 _NEGATION = re.compile(r"\b(not|never|no longer|n't)\b|n't\b", re.I)
 # "What is a COO?", "Who is a buyer?": asks what a title is, not what it does
 _DEFINITION = re.compile(
@@ -126,9 +127,12 @@ def quote_span(chunk: Chunk, position: int) -> tuple[int, int]:
             label += 1
         if label < len(sentence):
             start += label
-    words = list(re.finditer(r"\S+", chunk.span_text(start, end)))
-    if len(words) > MAX_QUOTE_WORDS:
-        end = start + words[MAX_QUOTE_WORDS - 1].end()
+    # a span of more than MAX_QUOTE_WORDS words is at least 2 * MAX_QUOTE_WORDS + 1 long
+    if end - start >= 2 * MAX_QUOTE_WORDS + 1:
+        words = _WORDS.finditer(chunk.span_text(start, end))
+        last = next(itertools.islice(words, MAX_QUOTE_WORDS - 1, None), None)
+        if last is not None and next(words, None) is not None:
+            end = start + last.end()
     return start, end
 
 

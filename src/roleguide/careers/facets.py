@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from roleguide.ask.roles import RoleCatalog
@@ -29,6 +30,7 @@ __all__ = [
     "calibrate",
     "facet_key",
     "facet_label",
+    "merge_counted",
     "merge_labels",
 ]
 
@@ -161,9 +163,20 @@ def merge_labels(
     sources: dict[str, set[str]] = {}
     for label, source in labels:
         sources.setdefault(label, set()).add(source)
+    return merge_counted(sources, Counter(label for label, _ in labels), embed, threshold)
+
+
+def merge_counted(
+    sources: dict[str, set[str]],
+    counts: Mapping[str, int],
+    embed: Callable[[list[str]], list[list[float]]],
+    threshold: float = MERGE_THRESHOLD,
+) -> dict[str, str]:
+    """``merge_labels`` of labels already tallied (a corpus has few labels, many units):
+    ``sources`` maps each label, in order of first use, to its articles; ``counts`` to
+    how many units use it."""
     if not sources:
         return {}
-    counts = {label: sum(1 for x, _ in labels if x == label) for label in sources}
     order = sorted(sources, key=lambda x: (x != OVERVIEW, -len(sources[x]), -counts[x]))
     vectors = dict(zip(order, _unit(embed(order)), strict=True))
     members: dict[str, set[str]] = {}  # facet head → the sources of its labels

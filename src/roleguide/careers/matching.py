@@ -20,7 +20,8 @@ from roleguide.models import InterestHit, MatchResult, RoleMatch
 from roleguide.store.lexical import tokenize
 
 if TYPE_CHECKING:
-    from roleguide.careers.tools import CareerMap, Statement
+    from roleguide.careers.statements import Statement
+    from roleguide.careers.tools import CareerMap
 
 __all__ = ["MATCH_SIMILARITY", "MAX_INTERESTS", "MAX_INTEREST_CHARS", "match_roles"]
 
@@ -54,15 +55,13 @@ def _short(text: str, limit: int = 90) -> str:
 def match_roles(careers: CareerMap, interests: Sequence[str] | str) -> MatchResult:
     """Roles ranked by how many of ``interests`` the statements about them match."""
     cleaned = _clean(interests)
-    by_unit: dict[tuple[str, int], Statement] = {
-        (s.chunk.id, s.position): s for s in careers.statements() if s.subject and not s.cell
-    }
+    statements = careers.statements()
     best: dict[str, dict[str, tuple[float, Statement]]] = {}
     for interest in cleaned:
         vector = careers.index.embeddings.embed_query(interest)
         topic = set(tokenize([interest])[0])
         for hit in careers.index.nearest_sentences(vector, _CANDIDATES):
-            s = by_unit.get((hit.chunk_id, hit.position))
+            s = statements.unit(hit.chunk_id, hit.position)
             if s is None or s.text.rstrip().endswith("?"):
                 continue
             overlap = len(topic & set(tokenize([s.text])[0])) / max(1, len(topic))
