@@ -191,7 +191,7 @@ def test_a_full_disk_keeps_the_last_index_and_says_so(corpus_copy, small_disk, t
     env["ROLEGUIDE_CORPUS"] = str(corpus_copy)
     cli = [sys.executable, "-m", "roleguide", "ingest"]
     subprocess.run(cli, env=env, check=True, capture_output=True, timeout=300)
-    write_corpus(tmp_path / "extra", 200, seed=3)
+    write_corpus(tmp_path / "extra", 1000, seed=3)  # more than 6 MB of rows
     for path in (tmp_path / "extra").iterdir():
         shutil.move(str(path), corpus_copy / path.name)
     done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
