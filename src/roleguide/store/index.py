@@ -57,6 +57,7 @@ from roleguide.store.records import (
 __all__ = ["REBUILD_HINT", "Manifest", "SentenceHit", "VectorIndex", "chunk_metadata"]
 
 _ID_BATCH = 2000
+_COLLECTION = "sentence-rows"  # the collection's name after the index name
 _LEGACY_COLLECTIONS = ("sentences", "chunks")  # the two-collection layout (chunker 3)
 
 
@@ -189,7 +190,7 @@ class VectorIndex:
     def sentences(self) -> Any:
         """The Chroma collection: one row per sentence, chunk heads among them."""
         return self.client.get_or_create_collection(
-            f"{self.name}-sentence-rows",
+            f"{self.name}-{_COLLECTION}",
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"model": self.model_id, "chunker": CHUNKER_VERSION},
             embedding_function=None,
@@ -360,7 +361,7 @@ class VectorIndex:
 
     def reset(self) -> None:
         """Drop everything stored (used by ``--rebuild``); the caller holds the write lock."""
-        for kind in ("sentence-rows", *_LEGACY_COLLECTIONS):
+        for kind in (_COLLECTION, *_LEGACY_COLLECTIONS):
             with contextlib.suppress(Exception):
                 self.client.delete_collection(f"{self.name}-{kind}")
         shutil.rmtree(self.lexical_dir, ignore_errors=True)
