@@ -24,6 +24,7 @@ live on their first sentence's row.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import shutil
 from collections.abc import Iterator, Sequence
@@ -266,10 +267,14 @@ class VectorIndex:
         in one reply); ``include=["metadatas"]`` for their fields and text."""
         return pages(self.sentences, include, page, where=HEAD)
 
-    def iter_records(self) -> Iterator[Chunk]:
-        """Every stored chunk, read a page at a time."""
-        for got in self.iter_chunks(include=["metadatas"]):
+    def iter_records(self, page: int = 5000) -> Iterator[Chunk]:
+        """Every stored chunk, read ``page`` at a time."""
+        for got in self.iter_chunks(include=["metadatas"], page=page):
             yield from page_records(got)
+
+    def first_records(self, count: int) -> list[Chunk]:
+        """Up to ``count`` stored chunks, in the store's order (one read)."""
+        return list(itertools.islice(self.iter_records(page=max(1, count)), count))
 
     def chunk_ids(self) -> set[str]:
         """The ids of every stored chunk."""
@@ -277,24 +282,16 @@ class VectorIndex:
 
     def sample_sentences(self, count: int) -> list[str]:
         """The text of up to ``count`` stored sentences (to check a model on)."""
-        out: list[str] = []
-        for got in self.iter_chunks(include=["metadatas"], page=max(1, count)):
-            for chunk in page_records(got):
-                out += [chunk.sentence_text(i) for i in range(len(chunk.sentences))]
-            if len(out) >= count:
-                break
-        return out[:count]
+        chunks = self.first_records(count)  # every chunk has at least one sentence
+        texts = [c.sentence_text(i) for c in chunks for i in range(len(c.sentences))]
+        return texts[:count]
 
     def chunk_vectors(self, limit: int) -> np.ndarray:
         """The vectors of up to ``limit`` stored chunks (each the normalised mean of its
         sentences'), one row each."""
-        chunks = []
-        for got in self.iter_chunks(include=["metadatas"], page=max(1, limit)):
-            chunks += page_records(got)
-            if len(chunks) >= limit:
-                break
-        by_chunk = self.sentence_vectors(chunks[:limit])
-        return np.asarray([chunk_vector(by_chunk[c.id]) for c in chunks[:limit]])
+        chunks = self.first_records(limit)
+        by_chunk = self.sentence_vectors(chunks)
+        return np.asarray([chunk_vector(by_chunk[c.id]) for c in chunks])
 
     def is_complete(self) -> bool:
         """True when the stored index opens cleanly (manifest, Chroma and BM25 agree)."""
