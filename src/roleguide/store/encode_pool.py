@@ -7,11 +7,14 @@ of ingest, other processes) one descheduled thread stalls the other at every bar
 measured on 2 shared cores, one thread alone embedded 4x faster than two. Workers with one
 thread each never wait for one another.
 
-The batches are exactly sentence-transformers' own (the same length sort, the same cuts),
-so every vector is the one ``SentenceTransformer.encode`` gives for the whole list. Each
-worker runs its batches itself (preprocess, forward, normalise, as ``encode`` does), in one
-autocast context and, for bfloat16, outside inference mode: autocast then casts each weight
-to bfloat16 once per worker instead of once per batch (it caches nothing in inference mode).
+The batches are cut as sentence-transformers cuts them (longest first, every
+``batch_size``), but sorted by word pieces instead of characters: sentence-sized batches then
+carry ~1% padding instead of ~16%, which made embedding ~12% faster here. A vector depends
+only on its batch, never on the number of workers; against one ``encode`` call it differs
+in the last bits (float32: at most ~1e-7). Each worker runs its batches itself (preprocess,
+forward, normalise, as ``encode`` does), in one autocast context and, for bfloat16, outside
+inference mode: autocast then casts each weight to bfloat16 once per worker instead of once
+per batch (it caches nothing in inference mode).
 """
 
 from __future__ import annotations
@@ -41,9 +44,24 @@ def pool_workers(configured: int = 0) -> int:
     return max(1, min(cores, 4))
 
 
+def _token_counts(client, texts: Sequence[str]) -> np.ndarray:
+    """Word pieces of each text as the model sees it (special tokens in, truncated)."""
+    ids = client.tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=client.max_seq_length,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )["input_ids"]
+    return np.fromiter(map(len, ids), dtype=np.int64, count=len(texts))
+
+
 def _batches(client, texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
-    """Index arrays of sentence-transformers' batches: longest first, cut every ``batch_size``."""
-    order = np.argsort([-client._input_length(t) for t in texts])
+    """Index arrays of the batches: most word pieces first, cut every ``batch_size``.
+
+    sentence-transformers sorts by characters; sorting by word pieces cuts the padding of
+    sentence-sized batches from ~16% to ~1% of their tokens."""
+    order = np.argsort(-_token_counts(client, texts), kind="stable")
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 
