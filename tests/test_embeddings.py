@@ -103,6 +103,30 @@ def test_ingest_pool_vectors_are_those_of_encode_whatever_the_workers(precision)
     assert torch.get_num_threads() == threads, "the process's thread count is restored"
 
 
+def test_ingest_pool_stays_up_for_several_lists():
+    """One pool serves a whole ingest: each list's vectors are those of a pool of its own,
+    lists queued behind one another, and the thread count comes back when it closes."""
+    import torch
+
+    from roleguide.store.encode_pool import EncodePool, encode_pool
+
+    chunks = chunk_corpus(load_corpus(CORPUS).documents)
+    texts = [t for c in chunks for t in c.embedding_texts()]
+    client = load_embeddings("float32")._client
+    threads = torch.get_num_threads()
+    with EncodePool(client, 8, bfloat16=False, workers=2) as pool:
+        first, second, empty = pool.submit(texts[:50]), pool.submit(texts[50:]), pool.submit([])
+        assert empty.result().shape == (0, 384)
+        assert np.array_equal(
+            second.result(), encode_pool(client, texts[50:], 8, bfloat16=False, workers=1)
+        )
+        assert np.array_equal(
+            first.result(), encode_pool(client, texts[:50], 8, bfloat16=False, workers=1)
+        )
+        assert pool.busy_seconds > 0
+    assert torch.get_num_threads() == threads
+
+
 def test_ingest_batches_are_sorted_by_word_pieces_and_padded_less():
     from roleguide.store.encode_pool import _batches, _token_counts
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from roleguide.ingest.chunks import CHUNKER_VERSION, Chunk, chunk_document
 from roleguide.ingest.cleaning import clean_blocks
 from roleguide.ingest.corpus import SkippedFile, load_corpus, scan_corpus
 from roleguide.ingest.discovery import discover, merge_discoveries
-from roleguide.store.embeddings import embed_array
+from roleguide.store.embeddings import document_pool
 from roleguide.store.index import VectorIndex
 from roleguide.store.lexical import LexicalIndex
 from roleguide.store.manifest import Manifest
@@ -100,29 +101,51 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _embed(
+@dataclass
+class _Batch:
+    """One batch of new chunks on its way to the store: the hash of each of its texts, the
+    vectors already stored, the texts an earlier batch not yet written is embedding, and
+    the embedding of the rest."""
+
+    chunks: Sequence[Chunk]
+    hashes: list[str]
+    stored: dict[str, Any]
+    earlier: dict[str, _Batch]
+    todo: list[str]
+    embedded: Future
+    _vectors: dict[str, Any] | None = None
+
+    def vectors(self) -> dict[str, Any]:
+        """The vector of every text of the batch, by hash (waits for its embedding)."""
+        if self._vectors is None:
+            vectors = dict(self.stored)
+            vectors.update(zip(self.todo, self.embedded.result(), strict=True))
+            vectors.update({h: batch.vectors()[h] for h, batch in self.earlier.items()})
+            self._vectors, self.stored, self.earlier = vectors, {}, {}
+        return self._vectors
+
+
+def _schedule(
     writer: IndexWriter,
-    batch: Sequence[Chunk],
+    chunks: Sequence[Chunk],
+    pool: Any,
+    unwritten: dict[str, _Batch],
     report: IngestReport,
-    in_flight: Mapping[str, Any],
-) -> Rows:
-    """Embed the sentences of ``batch`` not already stored (nor in the batch being written,
-    ``in_flight``); return its sentence and chunk rows."""
-    texts = [t for c in batch for t in c.embedding_texts()]
+) -> _Batch:
+    """Queue the texts of ``chunks`` that are neither stored nor in a batch not yet written
+    (``unwritten``, by hash) for embedding in ``pool``."""
+    texts = [t for c in chunks for t in c.embedding_texts()]
     hashes = [text_hash(t) for t in texts]
-    began = time.perf_counter()
-    vectors = {h: in_flight[h] for h in hashes if h in in_flight}
-    vectors.update(writer.cached_vectors(set(hashes) - set(vectors)))
-    todo = list(dict.fromkeys(h for h in hashes if h not in vectors))
+    earlier = {h: unwritten[h] for h in hashes if h in unwritten}
+    stored = writer.cached_vectors(set(hashes) - set(earlier))
+    todo = list(dict.fromkeys(h for h in hashes if h not in earlier and h not in stored))
     first_text = dict(zip(hashes, texts, strict=True))
-    if todo:
-        embedded = embed_array(writer.index.embeddings, [first_text[h] for h in todo])
-        vectors.update(zip(todo, embedded, strict=True))
+    embedded = pool.submit([first_text[h] for h in todo])
+    batch = _Batch(chunks, hashes, stored, earlier, todo, embedded)
+    unwritten.update(dict.fromkeys(todo, batch))
     report.sentences_embedded += len(todo)
     report.sentences_reused += len(texts) - len(todo)
-    report.embed_seconds += time.perf_counter() - began
-
-    return chunk_rows(batch, hashes, vectors)
+    return batch
 
 
 def _write(writer: IndexWriter, rows: Rows, report: IngestReport) -> None:
@@ -135,22 +158,39 @@ def _write(writer: IndexWriter, rows: Rows, report: IngestReport) -> None:
 def _embed_and_write_all(
     writer: IndexWriter, new: Sequence[Chunk], report: IngestReport, progress: Progress | None
 ) -> None:
-    """Embed batch n+1 while batch n is written to Chroma (one writer thread): the model
-    and the store overlap instead of taking turns."""
+    """Embed and store ``new`` batch by batch. The embedding pool is kept one batch ahead,
+    so its workers go from one batch's texts to the next without a pause, and each batch
+    is written to Chroma in a second thread while the next ones embed."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="roleguide-write") as thread:
-        pending, in_flight = None, {}
-        for done, batch in enumerate(batches(new, INGEST_BATCH), start=1):
-            rows = _embed(writer, batch, report, in_flight)
-            if pending is not None:
-                pending.result()  # re-raises a failed write here
-            in_flight = rows.vectors_by_hash()
-            pending = thread.submit(_write, writer, rows, report)
-            if progress:
-                progress("embedding", min(done * INGEST_BATCH, len(new)), len(new))
-        if pending is not None:
-            pending.result()
+    unwritten: dict[str, _Batch] = {}  # text hash -> the batch embedding it, until written
+    ahead: deque[_Batch] = deque()
+    writing: tuple[Future, _Batch] | None = None
+    done = 0
+
+    def written(pending: Future, batch: _Batch) -> None:
+        pending.result()  # re-raises a failed write here
+        for h in batch.todo:  # now found in the store
+            if unwritten.get(h) is batch:
+                del unwritten[h]
+
+    pool = document_pool(writer.index.embeddings)
+    with pool, ThreadPoolExecutor(max_workers=1, thread_name_prefix="roleguide-write") as thread:
+        for index, chunks in enumerate(batches(new, INGEST_BATCH)):
+            ahead.append(_schedule(writer, chunks, pool, unwritten, report))
+            last = (index + 1) * INGEST_BATCH >= len(new)
+            while ahead and (len(ahead) > 1 or last):
+                batch = ahead.popleft()
+                rows = chunk_rows(batch.chunks, batch.hashes, batch.vectors())
+                if writing is not None:
+                    written(*writing)
+                writing = (thread.submit(_write, writer, rows, report), batch)
+                done += len(batch.chunks)
+                if progress:
+                    progress("embedding", done, len(new))
+        if writing is not None:
+            written(*writing)
+    report.embed_seconds += pool.busy_seconds
 
 
 QUERY_CHECK_SENTENCES = 1000  # corpus sentences the ONNX question model is checked on

@@ -19,7 +19,9 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +39,8 @@ __all__ = [
     "PRECISIONS",
     "BundledModel",
     "HashEmbeddings",
+    "SerialPool",
+    "document_pool",
     "embed_array",
     "embed_texts",
     "embedding_model_id",
@@ -120,14 +124,17 @@ def _load(precision: str) -> HuggingFaceEmbeddings:
 
         def embed_array(self, texts: Sequence[str], workers: int = 0) -> np.ndarray:
             """``embed_documents`` as one float32 array, no lists of floats on the way to
-            Chroma: one length-sorted pool, batches shared out to one-thread workers
-            (store/encode_pool.py; ``workers`` 0: one per core). Newlines become spaces,
-            as in LangChain's call."""
-            from roleguide.store.encode_pool import encode_pool, pool_workers
+            Chroma: one ``document_pool`` for one list."""
+            with self.document_pool(workers) as pool:
+                return pool.submit(texts).result()
 
-            return encode_pool(
+        def document_pool(self, workers: int = 0):
+            """Workers that embed document texts for a whole ingest (store/encode_pool.py;
+            ``workers`` 0: one per core). Newlines become spaces, as in LangChain's call."""
+            from roleguide.store.encode_pool import EncodePool, pool_workers
+
+            return EncodePool(
                 self._client,
-                [t.replace("\n", " ") for t in texts],
                 self.encode_kwargs.get("batch_size", 32),
                 bfloat16=self.precision == "bfloat16",
                 workers=pool_workers(workers),
@@ -229,6 +236,10 @@ class BundledModel(Embeddings):
         """Documents as one float32 array (rows normalised), for ingest."""
         return self.documents_model.embed_array(texts, self.workers)  # type: ignore[attr-defined]
 
+    def document_pool(self):
+        """Where an ingest sends document texts: workers that stay up for the whole ingest."""
+        return self.documents_model.document_pool(self.workers)  # type: ignore[attr-defined]
+
     def embed_query(self, text: str) -> list[float]:
         encoder = self._query_encoder()
         if encoder is None:  # questions are float32 in every precision's model
@@ -264,6 +275,41 @@ def embed_array(embeddings: Embeddings, texts: Sequence[str]) -> np.ndarray:
         return direct(texts)
     vectors = embeddings.embed_documents(list(texts))
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+class SerialPool:
+    """The trivial document pool: each ``submit`` embeds its texts at once, in the calling
+    thread (embedders without a pool of their own: test stand-ins, other LangChain ones)."""
+
+    def __init__(self, embeddings: Embeddings) -> None:
+        self.embeddings = embeddings
+        self.busy_seconds = 0.0
+
+    def __enter__(self) -> SerialPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def submit(self, texts: Sequence[str]) -> Future:
+        """Embed ``texts`` now; the future holds their float32 vectors (or the error)."""
+        future: Future = Future()
+        began = time.perf_counter()
+        try:
+            future.set_result(embed_array(self.embeddings, texts))
+        except Exception as e:
+            future.set_exception(e)
+        self.busy_seconds += time.perf_counter() - began
+        return future
+
+
+def document_pool(embeddings: Embeddings):
+    """Where an ingest sends document texts, as a context manager with ``submit(texts)`` ->
+    future of an array and ``busy_seconds``: the embedder's own pool where it has one (the
+    bundled model: workers that go from one batch of chunks to the next without a pause),
+    else a ``SerialPool``."""
+    make = getattr(embeddings, "document_pool", None)
+    return make() if make is not None else SerialPool(embeddings)
 
 
 class HashEmbeddings(Embeddings):
