@@ -144,6 +144,7 @@ class EncodePool:
             self._queue.put(None)
         for worker in self._threads:
             worker.join()
+        self._threads.clear()
         for job in self._jobs:
             job.future.cancel()  # a no-op for calls already done
         self._jobs.clear()
