@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
-from roleguide.ask.retrieval import HybridRetriever
+from roleguide.ask.langchain_retriever import HybridRetriever
 from roleguide.store.index import VectorIndex
 
 QUERY = "who negotiates with suppliers?"

@@ -30,7 +30,7 @@ def llm_guide(built_home, corpus_dir, model, top_k=None) -> RoleGuide:
 
 def passage_number(guide: RoleGuide, section: str, question: str = QUESTION) -> int:
     query = guide.effective_query(question)
-    hits = guide.retriever.search(query, guide.query_vector(query))
+    hits = guide.retrieval.search(query, guide.query_vector(query))
     return next(i for i, h in enumerate(hits, 1) if h.chunk.section == section)
 
 
@@ -150,7 +150,7 @@ def test_not_covered_abstains(built_home, corpus_dir):
 def test_support_threshold_calibration(guide, sentence, supported):
     checker = LLMAnswerer(fake("unused"), guide.answerer)
     query = guide.effective_query(QUESTION)
-    hits = guide.retriever.search(query, guide.query_vector(query))
+    hits = guide.retrieval.search(query, guide.query_vector(query))
     n = next(i for i, h in enumerate(hits, 1) if h.chunk.section == "Regulatory Compliance")
     assert (checker.check(sentence, n, hits).support >= SUPPORT_THRESHOLD) is supported
 

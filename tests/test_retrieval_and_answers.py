@@ -41,8 +41,16 @@ def test_retriever_puts_the_answering_chunk_first(guide, question, source, secti
     assert (docs[0].metadata["source"], docs[0].metadata["section"]) == (source, section)
 
 
+def test_the_langchain_retriever_runs_the_search_ask_runs(guide):
+    question = "Who negotiates contracts with suppliers?"
+    searched = [h.chunk.id for h in guide.retrieval.search(question)]
+    assert [d.id for d in guide.retriever.invoke(question)] == searched
+    assert [d.id for d in guide.retriever.invoke(question, k=2)] == searched[:2]
+    assert guide.retriever is guide.retriever  # made once, on first use
+
+
 def test_dense_and_bm25_modes_work_alone(guide):
-    from roleguide.ask.retrieval import HybridRetriever
+    from roleguide.ask.langchain_retriever import HybridRetriever
 
     for mode in ("dense", "bm25"):
         retriever = HybridRetriever(index=guide.index, k=3, mode=mode)

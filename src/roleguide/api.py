@@ -26,7 +26,7 @@ from roleguide.ask.chat import chat_model
 from roleguide.ask.comparison import table_answer
 from roleguide.ask.conversation import Message
 from roleguide.ask.query import clean_question
-from roleguide.ask.retrieval import HybridRetriever, RetrieverMode
+from roleguide.ask.retrieval import HybridSearch, RetrieverMode
 from roleguide.ask.roles import RoleCatalog, load_aliases
 from roleguide.ask.understand import understand
 from roleguide.cache import LRUCache
@@ -55,6 +55,8 @@ from roleguide.store.recovery import once_more
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from roleguide.ask.langchain_retriever import HybridRetriever
 
 __all__ = ["RoleGuide"]
 
@@ -175,7 +177,8 @@ class RoleGuide:
             abbreviations=manifest.abbreviations,
             found=[r for rs in manifest.found_roles.values() for r in rs],
         )
-        self.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=self._mode)
+        self.retrieval = HybridSearch(self.index, self.settings.top_k, self._mode)
+        self._retriever: HybridRetriever | None = None
         self.answerer = ExtractiveAnswerer(
             self.index, self.catalog, self.settings.min_support, source_roles
         )
@@ -249,8 +252,21 @@ class RoleGuide:
         other = copy.copy(self)
         other._mode = mode
         other._query_vectors = LRUCache(512)  # so each variant's latency includes embedding
-        other.retriever = HybridRetriever(index=self.index, k=self.settings.top_k, mode=mode)
+        other.retrieval = HybridSearch(self.index, self.settings.top_k, mode)
+        other._retriever = None
         return other
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The search ``ask`` runs, as a LangChain ``BaseRetriever``: ``invoke(question)``
+        returns ``Document``s. Made on first use, so that asking never imports LangChain's
+        runnable stack."""
+        self._ready()
+        if self._retriever is None:
+            from roleguide.ask.langchain_retriever import HybridRetriever
+
+            self._retriever = HybridRetriever.over(self.retrieval)
+        return self._retriever
 
     def effective_query(self, question: str, history: Sequence[Message] | None = None) -> str:
         """The query ``ask`` would search: follow-ups resolved, role aliases normalised."""
@@ -297,7 +313,7 @@ class RoleGuide:
             answers: Iterator[Answer] = iter([table])
         else:  # no side-by-side facets for these roles: quote what the articles say
             vector = self.query_vector(query)
-            hits = self.retriever.search(query, vector)
+            hits = self.retrieval.search(query, vector)
             if self.llm_answerer is not None:
                 answers = self.llm_answerer.stream(question, query, vector, hits, deadline)
             else:

@@ -1,30 +1,23 @@
 """Stage 5, retrieval: dense sentence search (Chroma) + BM25 over chunks, fused by RRF.
 
-``HybridRetriever`` is a LangChain ``BaseRetriever``, so it composes with any chain::
+``HybridSearch`` is the search ``RoleGuide.ask`` runs, with no LangChain import on the
+question path (``langchain_core.retrievers`` alone costs ~0.4 s of a one-shot
+``roleguide ask``). ``guide.retriever`` wraps the same search as a LangChain
+``BaseRetriever`` (``ask/langchain_retriever.py``)::
 
-    retriever = guide.retriever
-    docs = retriever.invoke("who negotiates with suppliers?")
-    docs[0].metadata["section"]   # 'Vendor Relationship'
-    retriever.invoke("who negotiates with suppliers?", k=1)   # one document, this call only
+    hits = guide.retrieval.search("who negotiates with suppliers?")
+    hits[0].chunk.section   # 'Vendor Relationship'
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
-
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForRetrieverRun,
-    CallbackManagerForRetrieverRun,
-)
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from langchain_core.runnables.config import run_in_executor
-from pydantic import ConfigDict
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 from roleguide.ingest.chunks import Chunk
 from roleguide.store.index import VectorIndex
 
-__all__ = ["Hit", "HybridRetriever", "RetrieverMode", "reciprocal_rank_fusion"]
+__all__ = ["Hit", "HybridSearch", "RetrieverMode", "reciprocal_rank_fusion"]
 
 RetrieverMode = Literal["hybrid", "dense", "bm25"]
 
@@ -56,10 +49,9 @@ def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, 
     return fused
 
 
-class HybridRetriever(BaseRetriever):
+@dataclass(frozen=True)
+class HybridSearch:
     """Chunks for a query: dense over sentences, BM25 over chunks, fused by RRF."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     index: VectorIndex
     k: int = 5
@@ -73,7 +65,7 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Hit]:
         """The top ``k`` chunks for ``query`` (``query_vector`` saves re-embedding it).
 
-        ``k`` overrides the retriever's own ``k`` for this call only.
+        ``k`` overrides the search's own ``k`` for this call only.
         """
         dense: dict[str, float] = {}
         per_sentence: dict[str, dict[int, float]] = {}
@@ -110,45 +102,3 @@ class HybridRetriever(BaseRetriever):
             for cid in top
             if cid in records
         ]
-
-    def _get_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: CallbackManagerForRetrieverRun,
-        k: int | None = None,
-        **kwargs: Any,
-    ) -> list[Document]:
-        """LangChain's entry point: ``invoke(query, k=1)`` passes ``k`` here, as the standard
-        retriever tests (``langchain-tests``) expect; without it the retriever's ``k`` holds."""
-        return [
-            Document(
-                id=hit.chunk.id,
-                page_content=hit.chunk.text,
-                metadata={
-                    "source": hit.chunk.source,
-                    "title": hit.chunk.title,
-                    "section": hit.chunk.section,
-                    "start": hit.chunk.start,
-                    "end": hit.chunk.end,
-                    "score": hit.score,
-                    "dense": hit.dense,
-                    "lexical": hit.lexical,
-                },
-            )
-            for hit in self.search(query, k=k)
-        ]
-
-    async def _aget_relevant_documents(
-        self,
-        query: str,
-        *,
-        run_manager: AsyncCallbackManagerForRetrieverRun,
-        k: int | None = None,
-        **kwargs: Any,
-    ) -> list[Document]:
-        """``ainvoke(query, k=1)``: the sync search in a worker thread, ``k`` passed on (the
-        base class's default would drop it and fail on the unexpected keyword)."""
-        return await run_in_executor(
-            None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k
-        )

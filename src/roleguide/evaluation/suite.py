@@ -147,7 +147,7 @@ def evaluate(
                 question: str, history: list[Message], variant: RoleGuide = variant
             ) -> list[tuple[str, str, float]]:
                 query = variant.effective_query(question, history)
-                hits = variant.retriever.search(query, variant.query_vector(query))
+                hits = variant.retrieval.search(query, variant.query_vector(query))
                 return [(h.chunk.id, h.chunk.text, h.score) for h in hits]
 
             search = search_variant
