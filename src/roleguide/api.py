@@ -119,7 +119,6 @@ class RoleGuide:
             embeddings = BundledModel(
                 self.settings.embed_precision, self.settings.home, self.settings.embed_workers
             )
-            embeddings.open_query_model_in_background()  # while Chroma and BM25 load
         self.index = VectorIndex(
             self.settings.home, embeddings, self.settings.collection, self.settings.chroma_url
         )
@@ -158,6 +157,10 @@ class RoleGuide:
                 if self.index.manifest() is None:
                     raise
                 log.warning("the index could not be updated (%s); using the current one", e)
+        elif auto_ingest and self.manifest is None:  # opening to answer: no ingest first
+            preload = getattr(self.index.embeddings, "open_query_model_in_background", None)
+            if preload is not None:
+                preload()  # while Chroma and BM25 load
         try:
             stamp = self.index.manifest_stamp()  # before reading: a newer one is noticed
             self.manifest = manifest = self.index.open()
