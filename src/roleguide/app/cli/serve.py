@@ -43,10 +43,14 @@ def serve(
         guide = open_guide(corpus, home, chroma_url, llm=llm)
         with err.status("Warming up…"):
             guide.ask("Who handles customs compliance?", record=False)
-        err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
-        serve_app(guide, host, port, share=share, admin_token=admin_token)
+        app, _ = serve_app(guide, host, port, share=share, admin_token=admin_token, block=False)
     except OSError as e:
         raise fail(f"cannot start the web app on {host}:{port} ({e}); try --port") from None
+    # Said once the server listens: a page opened at this line loads.
+    err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
+    if share and app.share_url:
+        err.print(f"public link: [bold]{app.share_url}[/]")
+    app.block_thread()
 
 
 def register(app: typer.Typer) -> None:
