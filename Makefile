@@ -73,6 +73,7 @@ bench-scale: install
 	$(BIN)/python benchmarks/bench_scale.py
 
 # Only the 100k rows of the Targets section (ask p50, serve RSS); reuses a built 100k index.
+# The Scale section then lists the 100k row alone: `make bench-scale` writes every size.
 bench-100k: install
 	$(BIN)/python benchmarks/bench_scale.py --sizes 100k
 

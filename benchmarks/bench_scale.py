@@ -259,7 +259,7 @@ def main() -> None:
         if size == "100k":
             record_targets(
                 {"ask_100k_p50_ms": m["p50"], "rss_100k_mib": m["rss_mib"]},
-                note=f"bench_scale --sizes 100k ({built['chunks']:,} chunks)",
+                note=f"bench_scale, 100k row ({built['chunks']:,} chunks)",
             )
     chart(rows)
     lines += [

@@ -12,11 +12,19 @@ OUT = ROOT / "docs" / "benchmarks.md"
 ORDER = ["## Targets", "## Core", "## Web app", "## Ingest throughput", "## Scale"]
 
 
+def cpu_model() -> str:
+    """The CPU's model name (figures from two CPUs are not like for like), else the arch."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text("utf-8").splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> str:
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}"
-    )
+    return f"{cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -87,7 +95,7 @@ def record_targets(values: dict[str, float], note: str = "") -> None:
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end"
     note = f"{note}; {load}" if note else load
     for key, value in values.items():
-        saved[key] = {"value": value, "measured": today, "note": note}
+        saved[key] = {"value": value, "measured": today, "note": note, "machine": machine()}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     lines = [
@@ -104,7 +112,8 @@ def record_targets(values: dict[str, float], note: str = "") -> None:
             continue
         value = got["value"]
         met = value >= target if unit == "ratio" else value <= target
-        note = f"{got['measured']}; {got['note']}" if got.get("note") else got["measured"]
+        where = f" on {got['machine']}" if got.get("machine") else ""
+        note = f"{got['measured']}{where}; {got['note']}" if got.get("note") else got["measured"]
         lines.append(
             f"| {what} | {before} | {_show(value, unit)} | {bound} | {'yes' if met else 'no'} "
             f"| {note} |"
