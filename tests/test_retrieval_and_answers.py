@@ -49,6 +49,23 @@ def test_the_langchain_retriever_runs_the_search_ask_runs(guide):
     assert guide.retriever is guide.retriever  # made once, on first use
 
 
+def test_an_unknown_mode_or_k_is_refused_by_name(guide):
+    from roleguide.ask.retrieval import HybridSearch
+
+    with pytest.raises(ValueError, match="unknown retrieval mode 'Dense'; choose hybrid"):
+        HybridSearch(guide.index, mode="Dense")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="k must be at least 1, not 0"):
+        HybridSearch(guide.index, k=0)
+    with pytest.raises(ValueError, match="unknown retrieval mode 'baseline'"):
+        guide.with_retriever("baseline")  # type: ignore[arg-type]
+
+
+def test_the_retriever_is_still_importable_from_retrieval():
+    from roleguide.ask import langchain_retriever, retrieval
+
+    assert retrieval.HybridRetriever is langchain_retriever.HybridRetriever
+
+
 def test_dense_and_bm25_modes_work_alone(guide):
     from roleguide.ask.langchain_retriever import HybridRetriever
 

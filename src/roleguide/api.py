@@ -181,7 +181,7 @@ class RoleGuide:
             abbreviations=manifest.abbreviations,
             found=[r for rs in manifest.found_roles.values() for r in rs],
         )
-        self.retrieval = HybridSearch(self.index, self.settings.top_k, self._mode)
+        self._retrieval = HybridSearch(self.index, self.settings.top_k, self._mode)
         self._retriever: HybridRetriever | None = None
         self.answerer = ExtractiveAnswerer(
             self.index, self.catalog, self.settings.min_support, source_roles
@@ -256,16 +256,21 @@ class RoleGuide:
         other = copy.copy(self)
         other._mode = mode
         other._query_vectors = LRUCache(512)  # so each variant's latency includes embedding
-        other.retrieval = HybridSearch(self.index, self.settings.top_k, mode)
+        other._retrieval = HybridSearch(self.index, self.settings.top_k, mode)
         other._retriever = None
         return other
 
     @property
-    def retriever(self) -> HybridRetriever:
-        """The search ``ask`` runs, as a LangChain ``BaseRetriever``: ``invoke(question)``
-        returns ``Document``s. Made on first use, so that asking never imports LangChain's
-        runnable stack."""
+    def retrieval(self) -> HybridSearch:
+        """The search ``ask`` runs: ``retrieval.search(query)`` returns scored chunks."""
         self._ready()
+        return self._retrieval
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """A LangChain ``BaseRetriever`` over the same index with the same settings as
+        ``retrieval``: ``invoke(question)`` returns ``Document``s. Made on first use, so
+        that asking never imports LangChain's runnable stack."""
         if self._retriever is None:
             from roleguide.ask.langchain_retriever import HybridRetriever
 
@@ -317,7 +322,7 @@ class RoleGuide:
             answers: Iterator[Answer] = iter([table])
         else:  # no side-by-side facets for these roles: quote what the articles say
             vector = self.query_vector(query)
-            hits = self.retrieval.search(query, vector)
+            hits = self._retrieval.search(query, vector)
             if self.llm_answerer is not None:
                 answers = self.llm_answerer.stream(question, query, vector, hits, deadline)
             else:

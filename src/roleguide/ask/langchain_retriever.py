@@ -28,16 +28,17 @@ __all__ = ["HybridRetriever"]
 
 
 class HybridRetriever(BaseRetriever):
-    """Chunks for a query as LangChain ``Document``s: ``HybridSearch`` with these settings."""
+    """Chunks for a query as LangChain ``Document``s: ``HybridSearch`` with these settings
+    (its fields and defaults)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     index: VectorIndex
-    k: int = 5
-    mode: RetrieverMode = "hybrid"
-    dense_k: int = 40
-    lexical_k: int = 20
-    rrf_k: int = 60
+    k: int = HybridSearch.k
+    mode: RetrieverMode = HybridSearch.mode
+    dense_k: int = HybridSearch.dense_k
+    lexical_k: int = HybridSearch.lexical_k
+    rrf_k: int = HybridSearch.rrf_k
 
     @classmethod
     def over(cls, search: HybridSearch) -> HybridRetriever:

@@ -12,7 +12,7 @@ question path (``langchain_core.retrievers`` alone costs ~0.4 s of a one-shot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from roleguide.ingest.chunks import Chunk
 from roleguide.store.index import VectorIndex
@@ -60,6 +60,14 @@ class HybridSearch:
     lexical_k: int = 20
     rrf_k: int = 60
 
+    def __post_init__(self) -> None:
+        modes = get_args(RetrieverMode)
+        if self.mode not in modes:
+            raise ValueError(f"unknown retrieval mode {self.mode!r}; choose {', '.join(modes)}")
+        for name in ("k", "dense_k", "lexical_k", "rrf_k"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+
     def search(
         self, query: str, query_vector: list[float] | None = None, *, k: int | None = None
     ) -> list[Hit]:
@@ -102,3 +110,12 @@ class HybridSearch:
             for cid in top
             if cid in records
         ]
+
+
+def __getattr__(name: str) -> Any:
+    """``HybridRetriever`` lived here before it moved beside LangChain; found on first use."""
+    if name == "HybridRetriever":
+        from roleguide.ask.langchain_retriever import HybridRetriever
+
+        return HybridRetriever
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
