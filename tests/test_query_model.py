@@ -178,28 +178,49 @@ def test_a_missing_or_damaged_export_falls_back_with_one_notice(
     assert vector == load_embeddings("float32").embed_query(question)  # never wrong vectors
 
 
-def _question_model_threads() -> list:
-    import threading
-
-    return [t for t in threading.enumerate() if t.name == "roleguide-question-model"]
-
-
-def test_the_question_model_opens_in_the_background_while_the_index_loads(built_home):
+def test_the_question_model_opens_in_a_background_thread(built_home):
     model = BundledModel(home=built_home)
-    model.open_query_model_in_background()
-    (loading,) = _question_model_threads()
+    loading = model.open_query_model_in_background()
+    assert loading is not None and loading.name == "roleguide-question-model"
     loading.join(timeout=60)
-    assert model._encoder is not None  # opened by the thread, not by the first question
+    assert model._encoder is not None  # opened by the thread, not by a first question
     assert model.query_backend == "onnxruntime"
-    model.open_query_model_in_background()  # already open: nothing more to start
-    assert not _question_model_threads()
+    assert model.open_query_model_in_background() is None  # open already: no second thread
 
 
-def test_no_background_load_and_no_notice_before_a_first_ingest(tmp_path, caplog):
+def test_no_background_open_and_no_notice_before_a_first_ingest(tmp_path, caplog):
     model = BundledModel(home=tmp_path)  # no export yet: the first ingest makes it
     with caplog.at_level(logging.DEBUG, logger="roleguide"):
-        model.open_query_model_in_background()
-    assert not _question_model_threads() and not caplog.records
+        assert model.open_query_model_in_background() is None
+    assert not caplog.records
+
+
+@pytest.mark.slow  # the stale case ingests with the real model
+def test_a_guide_opens_the_question_model_early_only_to_answer(
+    home_copy, corpus_dir, tmp_path, monkeypatch
+):
+    from roleguide import RoleGuide
+
+    opened: list[Path] = []
+    original = BundledModel.open_query_model_in_background
+
+    def counted(self):
+        opened.append(self.home)
+        return original(self)
+
+    monkeypatch.setattr(BundledModel, "open_query_model_in_background", counted)
+    guide = RoleGuide(corpus_dir=corpus_dir, home=home_copy)  # built and current: to answer
+    assert len(opened) == 1 and guide.ask("Who handles customs compliance?").citations
+    RoleGuide(corpus_dir=corpus_dir, home=home_copy, auto_ingest=False).ingest()
+    assert len(opened) == 1  # `roleguide ingest` never asks
+    grown = tmp_path / "grown"
+    shutil.copytree(corpus_dir, grown)
+    (grown / "buyer.md").write_text(
+        "# Buyer\n\nA buyer places purchase orders and follows up on deliveries.\n",
+        encoding="utf-8",
+    )
+    RoleGuide(corpus_dir=grown, home=home_copy)  # stale: the ingest remakes the model first
+    assert len(opened) == 1
 
 
 def test_file_checksums_are_sha256_of_the_whole_file(tmp_path):

@@ -169,6 +169,7 @@ class BundledModel(Embeddings):
         self._encoder = None
         self._fallback = False
         self._lock = threading.Lock()
+        self._opening: threading.Thread | None = None  # open_query_model_in_background
 
     @property
     def precision(self) -> str:
@@ -184,26 +185,32 @@ class BundledModel(Embeddings):
         """``onnxruntime`` or ``sentence-transformers``: what embeds questions."""
         return "onnxruntime" if self._query_encoder() is not None else "sentence-transformers"
 
-    def open_query_model_in_background(self) -> None:
+    def open_query_model_in_background(self) -> threading.Thread | None:
         """Start opening the ONNX question model in a thread, so that it loads while the
         index does: onnxruntime and the checksums run without the GIL, on the other core.
         The first question waits for it. Only when an export exists (a first ingest makes
-        it); a failure is left for the first question to meet and report."""
+        it) and nothing opened it yet; returns the thread, or None when none was started.
+        An unusable export is noted (and warned about) by the thread as by a question; an
+        unexpected error is left for the first question, which opens it again."""
         from roleguide.store.onnx_query import EXPORT_DIR, RECORD_FILE
 
         if self.home is None or self._encoder is not None or self._fallback:
-            return
+            return None
+        if self._opening is not None and self._opening.is_alive():
+            return None
         if not (self.home / EXPORT_DIR / RECORD_FILE).is_file():
-            return
+            return None
 
         def load() -> None:
             try:
                 self._query_encoder()
-            except Exception:  # the first question opens it again and reports what failed
+            except Exception:
                 log.debug("opening the question model in the background failed", exc_info=True)
 
         # Not a daemon: an interpreter exiting mid-load waits for onnxruntime to finish.
-        threading.Thread(target=load, name="roleguide-question-model").start()
+        self._opening = threading.Thread(target=load, name="roleguide-question-model")
+        self._opening.start()
+        return self._opening
 
     def _query_encoder(self):
         if self._encoder is None and not self._fallback:
@@ -235,6 +242,9 @@ class BundledModel(Embeddings):
             return None
         from roleguide.store.onnx_export import ensure_export
         from roleguide.store.onnx_query import ExportUnusable
+
+        if self._opening is not None:  # not while a background open reads the export
+            self._opening.join()
 
         try:
             record = ensure_export(

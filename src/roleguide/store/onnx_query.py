@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
-import os
 from importlib import metadata
 from pathlib import Path
 
@@ -52,12 +51,17 @@ class ExportUnusable(Exception):
 def file_sha256(path: Path) -> str:
     """The file's SHA-256, hashed as one mapped buffer: hashlib then holds no GIL for the
     whole file (block by block, a thread hashing 90 MB beside a busy one waited ~10x longer
-    for the GIL than it hashed)."""
+    for the GIL than it hashed). Where a file cannot be mapped, in 16 MB blocks."""
     with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            return hashlib.sha256().hexdigest()
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return hashlib.sha256(view).hexdigest()
+        try:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                return hashlib.sha256(view).hexdigest()
+        except (OSError, ValueError):  # empty (ValueError), or a file system without mmap
+            f.seek(0)
+            digest = hashlib.sha256()
+            for block in iter(lambda: f.read(16 << 20), b""):
+                digest.update(block)
+            return digest.hexdigest()
 
 
 def sentence_config(model_dir: Path) -> dict:
