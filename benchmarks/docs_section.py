@@ -94,8 +94,9 @@ def record_targets(values: dict[str, float], note: str = "") -> None:
     today = time.strftime("%Y-%m-%d")
     load = f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end"
     note = f"{note}; {load}" if note else load
+    here = machine()
     for key, value in values.items():
-        saved[key] = {"value": value, "measured": today, "note": note, "machine": machine()}
+        saved[key] = {"value": value, "measured": today, "note": note, "machine": here}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     lines = [

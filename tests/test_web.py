@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -377,6 +378,8 @@ def test_the_serve_command_starts_the_app_and_answers(built_home, corpus_dir):
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     said: list[str] = []
     ready = f"roleguide is ready at http://127.0.0.1:{port}/"
+    hung = threading.Timer(180, server.kill)  # a server that never says ready ends its stderr
+    hung.start()
     try:
         url = f"http://127.0.0.1:{port}/"
         assert server.stderr is not None
@@ -384,6 +387,7 @@ def test_the_serve_command_starts_the_app_and_answers(built_home, corpus_dir):
             said.append(line)
             if ready in line:
                 break
+        hung.cancel()
         assert any(ready in line for line in said), "".join(said)[-2000:]
         with urllib.request.urlopen(url, timeout=10) as page:  # ready means ready: no retry
             assert page.status == 200

@@ -48,8 +48,6 @@ def serve(
         raise fail(f"cannot start the web app on {host}:{port} ({e}); try --port") from None
     # Said once the server listens: a page opened at this line loads.
     err.print(f"roleguide is ready at [bold]http://{host}:{port}/[/] (Ctrl-C stops it)")
-    if share and app.share_url:
-        err.print(f"public link: [bold]{app.share_url}[/]")
     app.block_thread()
 
 
