@@ -188,6 +188,7 @@ def test_running_app_picks_up_an_article_added_from_the_cli(private_guide, tmp_p
 @pytest.mark.browser
 def test_browser_upload_add_url_feedback_and_remove(private_guide, site, tmp_path):
     from test_web import browser_page
+    from test_web_ui import IDLE
 
     md = tmp_path / "fleet.md"
     md.write_text(MARKDOWN_ARTICLE)
@@ -228,6 +229,9 @@ def test_browser_upload_add_url_feedback_and_remove(private_guide, site, tmp_pat
                 page.locator("#rg-sources").get_by_text(source).first.wait_for(
                     state="attached", timeout=60_000
                 )
+                # The answer's suggested follow-ups are still being checked: Gradio ignores a
+                # submit until that event ends (seen under load: the next question dropped).
+                page.wait_for_function(IDLE, timeout=60_000)
             page.locator("#rg-chat button[aria-label='Dislike']").last.click()
             page.locator("#rg-feedback-comment textarea").fill("wanted the salary too")
             page.locator("#rg-feedback-send").click()
