@@ -148,6 +148,11 @@ def browser_page(width: int = 1280, height: int = 900, color_scheme: str = "ligh
             browser.close()
 
 
+# Gradio hides the chat column's status trackers once every event (suggestions too) is done.
+IDLE = """() => [...document.querySelectorAll('#rg-chat [data-testid="status-tracker"]')]
+  .every((t) => t.classList.contains('hide'))"""
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(("name", "width", "height"), [("desktop", 1280, 900), ("phone", 390, 844)])
 def test_browser_chat_shows_cited_answer_and_source(web, name, width, height):
@@ -232,15 +237,20 @@ def test_hostile_article_is_shown_as_text(tmp_path):
         with browser_page() as page:
             page.on("request", lambda r: requests.append(r.url))
             page.goto(url + "/")
-            for question in (
-                "When do warehouse managers run the loading dock?",
-                "When do warehouse managers count stock?",
-                "How do warehouse managers document pallets?",
+            for turn, question in enumerate(
+                (
+                    "When do warehouse managers run the loading dock?",
+                    "When do warehouse managers count stock?",
+                    "How do warehouse managers document pallets?",
+                )
             ):
                 box = page.locator("#rg-question textarea")
                 box.fill(question)
                 box.press("Enter")
-                page.wait_for_timeout(200)
+                # answered, and its follow-up suggestions checked: Gradio ignores a submit
+                # until that event ends
+                page.locator(f"#rg-sources .rg-group[data-turn='{turn}']").wait_for(timeout=30_000)
+                page.wait_for_function(IDLE, timeout=30_000)
             page.locator("#rg-sources details#rg-2-1").wait_for(timeout=30_000)
             page.locator("#rg-sources details#rg-0-1 summary").click()
             page.wait_for_timeout(500)

@@ -187,8 +187,7 @@ def test_running_app_picks_up_an_article_added_from_the_cli(private_guide, tmp_p
 
 @pytest.mark.browser
 def test_browser_upload_add_url_feedback_and_remove(private_guide, site, tmp_path):
-    from test_web import browser_page
-    from test_web_ui import IDLE
+    from test_web import IDLE, browser_page
 
     md = tmp_path / "fleet.md"
     md.write_text(MARKDOWN_ARTICLE)

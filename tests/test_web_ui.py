@@ -4,7 +4,7 @@ state, readable citations, honest limits, one notice at a time, both colour sche
 from __future__ import annotations
 
 import pytest
-from test_web import ARTIFACTS, browser_page, start
+from test_web import ARTIFACTS, IDLE, browser_page, start
 
 pytestmark = [pytest.mark.web, pytest.mark.browser]
 SIZES = [("desktop", 1280, 900), ("phone", 390, 844)]
@@ -22,11 +22,6 @@ CONTRAST_JS = """(el) => {
   const [a, b] = [lum(rgb(cs.color)), lum(rgb(cs.backgroundColor))];
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }"""
-
-
-# Gradio hides the chat column's status trackers once every event (suggestions too) is done.
-IDLE = """() => [...document.querySelectorAll('#rg-chat [data-testid="status-tracker"]')]
-  .every((t) => t.classList.contains('hide'))"""
 
 
 @pytest.fixture(scope="module")
