@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
 import time
@@ -256,7 +257,7 @@ class RoleGuide:
         other = copy.copy(self)
         other._mode = mode
         other._query_vectors = LRUCache(512)  # so each variant's latency includes embedding
-        other._retrieval = HybridSearch(self.index, self.settings.top_k, mode)
+        other._retrieval = dataclasses.replace(self._retrieval, mode=mode)
         other._retriever = None
         return other
 

@@ -10,6 +10,7 @@ LangChain's runnable and tracing stack.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from langchain_core.callbacks import (
@@ -43,22 +44,13 @@ class HybridRetriever(BaseRetriever):
     @classmethod
     def over(cls, search: HybridSearch) -> HybridRetriever:
         """The retriever that runs ``search`` (same index and settings)."""
-        return cls(
-            index=search.index,
-            k=search.k,
-            mode=search.mode,
-            dense_k=search.dense_k,
-            lexical_k=search.lexical_k,
-            rrf_k=search.rrf_k,
-        )
+        return cls(**{f.name: getattr(search, f.name) for f in fields(search)})
 
     def search(
         self, query: str, query_vector: list[float] | None = None, *, k: int | None = None
     ) -> list[Hit]:
         """``HybridSearch.search`` with this retriever's current settings."""
-        settings = HybridSearch(
-            self.index, self.k, self.mode, self.dense_k, self.lexical_k, self.rrf_k
-        )
+        settings = HybridSearch(**{f.name: getattr(self, f.name) for f in fields(HybridSearch)})
         return settings.search(query, query_vector, k=k)
 
     def _get_relevant_documents(
